@@ -3,7 +3,7 @@
 // from the locally built binaries. Fully offline; its state lives under the run folder
 // (KWOK_WORKDIR), so it never touches a user's own ~/.kwok clusters or ~/.kube/config.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -89,6 +89,30 @@ export async function deleteClusterIfExists(name: string, bins?: Binaries): Prom
   rmSync(join(workdirOf(name), 'clusters', name), { recursive: true, force: true });
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Deletes clusters named `<prefix>-<pid>` whose creating process is gone (a test run killed with
+ * -9 leaves its control plane running; the next run cleans it up).
+ */
+export async function reapOrphanClusters(prefix: string): Promise<void> {
+  const root = join(runDir, 'kwok');
+  if (!existsSync(root)) return;
+  for (const dir of readdirSync(root)) {
+    const m = new RegExp(`^${prefix}-(\\d+)$`).exec(dir);
+    if (!m || alive(Number(m[1]))) continue;
+    await deleteClusterIfExists(dir);
+    rmSync(join(root, dir), { recursive: true, force: true });
+  }
+}
+
 /** Best-effort synchronous delete, for process exit handlers. */
 function deleteSync(bins: Binaries, name: string): void {
   try {
@@ -146,6 +170,8 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
       schedFile,
       '--kubeconfig',
       kubeconfig,
+      // Local clusters serve one user: client rate limits (kwok's included) only slow large node sets.
+      '--disable-qps-limits',
       '--wait',
       `${Math.round(timeoutMs / 1000)}s`,
     ],

@@ -10,7 +10,10 @@ export default async function globalSetup() {
   register();
   const { smallNodeSet } = await import('./gpu-nodes.ts');
   const { startEnvironment } = await import('./environment.ts');
-  const env = await startEnvironment({ name: 'pinfi-test', nodes: smallNodeSet(), log: (l) => process.stderr.write(`${l}\n`) });
+  const { reapOrphanClusters } = await import('./cluster.ts');
+  // One cluster per test run, named by this process, so runs side by side never share one.
+  await reapOrphanClusters('pinfi-test');
+  const env = await startEnvironment({ name: `pinfi-test-${process.pid}`, nodes: smallNodeSet(), log: (l) => process.stderr.write(`${l}\n`) });
   globalThis.__PINFI_ENV__ = env;
   process.env.PINFI_KUBECONFIG = env.cluster.kubeconfig;
   process.env.PINFI_RPC_URL = env.anvil.rpcUrl;

@@ -1,0 +1,201 @@
+// Assembles the operator from its parts: clients, shared informers, controllers, leader election
+// and the HTTP surface. `startOperator` returns a handle whose `stop()` shuts down gracefully
+// (in-flight reconciles finish, the leader lease is released, the HTTP server closes).
+import type { Server } from 'node:http';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { COMPUTE_LEASES, GPU_POOLS } from './api/resources.js';
+import type { ComputeLease, GpuPool } from './api/types.js';
+import type { OperatorConfig } from './config.js';
+import { createKubeClients, loadKubeConfig } from './kube/client.js';
+import { realClock, type Clock } from './kube/clock.js';
+import { Controller, type ChangeEvent } from './kube/controller.js';
+import { apiEventSink, EventRecorder } from './kube/events.js';
+import { InformerFactory } from './kube/informers.js';
+import { apiLeaseLock, LeaderElector } from './kube/leader.js';
+import { RESOURCES } from './kube/resources.js';
+import { LEASE_LABEL } from './inventory/labels.js';
+import { MarketView } from './pools/market-view.js';
+import { poolMetrics } from './pools/metrics.js';
+import { LEASES_BY_POOL, makePoolReconciler, PODS_BY_NODE } from './pools/reconciler.js';
+import { httpApp, listen } from './server/http.js';
+import { Counter } from 'prom-client';
+import { ReservationLedger } from './leases/ledger.js';
+import { makeLeaseReconciler, type LeaseHooks } from './leases/reconciler.js';
+import { ChainClient, createProvider, loadSigner } from './settlement/index.js';
+import { registerOnce } from './telemetry/metrics.js';
+import { apiCode } from './kube/errors.js';
+import type { V1Secret } from '@kubernetes/client-node';
+import { createRegistry } from './telemetry/metrics.js';
+import type { Logger } from './telemetry/logger.js';
+
+export type OperatorHandle = {
+  readonly market: MarketView;
+  readonly httpPort: number;
+  stop(): Promise<void>;
+};
+
+/**
+ * Node updates that can change a pool: labels, cordon, allocatable/capacity, readiness. kwok and
+ * real kubelets update every node's status every few seconds (heartbeats); those are dropped here,
+ * or 1,000 nodes would keep every pool reconciling all the time.
+ */
+export function nodeChangeMatters(ev: ChangeEvent<V1Node>): boolean {
+  if (ev.type !== 'update') return true;
+  const a = ev.old;
+  const b = ev.obj;
+  const ready = (n: V1Node) => n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  return (
+    JSON.stringify(a.metadata?.labels ?? {}) !== JSON.stringify(b.metadata?.labels ?? {}) ||
+    a.metadata?.annotations?.['pinfi.io/payout-address'] !== b.metadata?.annotations?.['pinfi.io/payout-address'] ||
+    !!a.spec?.unschedulable !== !!b.spec?.unschedulable ||
+    JSON.stringify(a.status?.allocatable ?? {}) !== JSON.stringify(b.status?.allocatable ?? {}) ||
+    JSON.stringify(a.status?.capacity ?? {}) !== JSON.stringify(b.status?.capacity ?? {}) ||
+    ready(a) !== ready(b) ||
+    !!a.metadata?.deletionTimestamp !== !!b.metadata?.deletionTimestamp
+  );
+}
+
+/** Pods that matter to GPU capacity: lease pods and pods requesting any nvidia.com resource. */
+function gpuRelevant(p: V1Pod): boolean {
+  if (p.metadata?.labels?.[LEASE_LABEL] !== undefined) return true;
+  const wants = (r: Record<string, string> | undefined) => Object.keys(r ?? {}).some((k) => k.startsWith('nvidia.com/'));
+  return [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].some((c) => wants(c.resources?.requests) || wants(c.resources?.limits));
+}
+
+/** GPU-relevant pods, and of their updates only those that bind, finish or relabel them. */
+function podChangeMatters(ev: ChangeEvent<V1Pod>): boolean {
+  if (!gpuRelevant(ev.obj)) return false;
+  if (ev.type !== 'update') return true;
+  const a = ev.old;
+  const b = ev.obj;
+  return (
+    a.spec?.nodeName !== b.spec?.nodeName ||
+    a.status?.phase !== b.status?.phase ||
+    JSON.stringify(a.metadata?.labels ?? {}) !== JSON.stringify(b.metadata?.labels ?? {}) ||
+    !!a.metadata?.deletionTimestamp !== !!b.metadata?.deletionTimestamp
+  );
+}
+
+export async function startOperator(config: OperatorConfig, deps: { logger: Logger; clock?: Clock; hooks?: LeaseHooks }): Promise<OperatorHandle> {
+  const clock = deps.clock ?? realClock;
+  const logger = deps.logger;
+  const kc = loadKubeConfig(config.kubeconfig ? { kubeconfigPath: config.kubeconfig, ...(config.context ? { context: config.context } : {}) } : { inCluster: true });
+  const clients = createKubeClients(kc);
+  const registry = createRegistry({ defaultLabels: { app: 'pinfi-operator' } });
+  const factory = new InformerFactory({ clients, clock, logger });
+
+  const pools = factory.forResource<GpuPool>(GPU_POOLS);
+  const nodes = factory.forResource<V1Node>(RESOURCES.nodes);
+  const pods = factory.forResource<V1Pod>(RESOURCES.pods, { indexers: { [PODS_BY_NODE]: (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []) } });
+  const leases = factory.forResource<ComputeLease>(COMPUTE_LEASES, { indexers: { [LEASES_BY_POOL]: (l) => [l.spec.pool] } });
+
+  const market = new MarketView();
+  const recorder = new EventRecorder({ sink: apiEventSink(clients.rest), controller: 'pinfi.io/operator', instance: config.identity, clock, logger });
+  const metrics = poolMetrics(registry);
+  const allPools = () => pools.store.keys();
+  const poolController = new Controller({
+    name: 'gpupool',
+    workers: config.poolWorkers,
+    registry,
+    logger,
+    clock,
+    reconcile: makePoolReconciler({ rest: clients.rest, pools, nodes, pods, leases, market, recorder, metrics, clock, priceRefreshMs: config.priceRefreshMs }),
+  })
+    .watch(pools)
+    .watch(nodes, { map: allPools, predicate: nodeChangeMatters })
+    .watch(pods, { map: allPools, predicate: podChangeMatters })
+    .watch(leases, { map: (l) => [l.spec.pool] });
+
+  const chainErrors = registerOnce(
+    registry,
+    'pinfi_chain_errors_total',
+    () => new Counter({ name: 'pinfi_chain_errors_total', help: 'Chain operations that failed and will be retried (alert on a rising rate)', labelNames: ['operation'] as const, registers: [] }),
+  );
+  let chain: ChainClient | undefined;
+  if (config.chain) {
+    const provider = createProvider(config.chain.rpcUrl, config.chain.chainId);
+    const signer = loadSigner('file' in config.chain.key ? { file: config.chain.key.file } : { env: config.chain.key.env }, { provider, logger });
+    chain = await ChainClient.connect({
+      provider,
+      signer,
+      escrowAddress: config.chain.escrowAddress,
+      confirmations: config.chain.confirmations,
+      batch: { windowMs: config.chain.batchWindowMs, maxSize: config.chain.batchMaxSize },
+      logger,
+    });
+    logger.info('settlement chain connected', { rpcUrl: config.chain.rpcUrl, escrow: config.chain.escrowAddress, settler: chain.address });
+  } else {
+    logger.warn('no settlement chain configured: leases will wait (set --rpc-url and --escrow-address)');
+  }
+  const leaseController = new Controller({
+    name: 'computelease',
+    workers: config.leaseWorkers,
+    registry,
+    logger,
+    clock,
+    reconcile: makeLeaseReconciler({
+      rest: clients.rest,
+      leases,
+      pools,
+      nodes,
+      readSecret: async (namespace: string, name: string): Promise<V1Secret | undefined> => {
+        try {
+          return await clients.core.readNamespacedSecret({ name, namespace });
+        } catch (err) {
+          if (apiCode(err) === 404) return undefined;
+          throw err;
+        }
+      },
+      market,
+      ledger: new ReservationLedger(),
+      chain,
+      recorder,
+      clock,
+      ...(deps.hooks ? { hooks: deps.hooks } : {}),
+      onChainError: (operation) => chainErrors.inc({ operation }),
+    }),
+  })
+    .watch(leases)
+    .watch(pools, { map: (p) => leases.store.byIndex(LEASES_BY_POOL, p.metadata?.name ?? '').map((l) => `${l.metadata?.namespace}/${l.metadata?.name}`) });
+
+  factory.start();
+  let synced = false;
+  void factory.waitForSync().then((ok) => (synced = ok));
+
+  const server: Server = await listen(httpApp({ registry, market, clock, logger, ready: () => synced }), config.httpPort, config.httpHost);
+  const addr = server.address();
+  const httpPort = typeof addr === 'object' && addr ? addr.port : config.httpPort;
+  logger.info('http surface listening', { host: config.httpHost, port: httpPort });
+
+  const stopAll = new AbortController();
+  const runControllers = (signal: AbortSignal) => Promise.all([poolController.start(signal), leaseController.start(signal)]).then(() => undefined);
+  let running: Promise<void>;
+  if (config.leaderElect) {
+    const elector = new LeaderElector({
+      lock: apiLeaseLock(clients.rest, config.namespace, config.leaseName),
+      identity: config.identity,
+      clock,
+      logger,
+      onStartedLeading: (signal) => runControllers(signal),
+      onStoppedLeading: () => logger.info('stopped leading'),
+    });
+    running = elector.run(stopAll.signal);
+  } else {
+    running = runControllers(stopAll.signal);
+  }
+  running.catch((err: unknown) => logger.error('controllers stopped with an error', { err: String(err) }));
+
+  return {
+    market,
+    httpPort,
+    async stop() {
+      stopAll.abort();
+      await running.catch(() => undefined);
+      await chain?.flush().catch(() => undefined);
+      await recorder.flush();
+      await factory.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+      logger.info('operator stopped');
+    },
+  };
+}

@@ -1,0 +1,131 @@
+// The GpuPool reconciler: keeps each pool's status true to its nodes and its price durable.
+//
+// Level-triggered: every call re-reads the pool, the nodes, the pods and the leases from the
+// informer caches and converges. Status-write policy (a write per pool per price tick would be
+// a storm at 1,000 nodes): a change in capacity, membership, conditions or spec is written at
+// once together with a checkpoint of the pricing state; the price's slow drift between events
+// is written at most once per `priceRefreshMs`. The pricing state (K and its instant) is
+// persisted in status.pricing, so a restart continues from it instead of resetting prices.
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { GPU_POOLS } from '../api/resources.js';
+import { HOLDING_PHASES, type ComputeLease, type GpuPool } from '../api/types.js';
+import type { Clock } from '../kube/clock.js';
+import type { ReconcileContext, ReconcileResult } from '../kube/controller.js';
+import type { EventRecorder } from '../kube/events.js';
+import type { Informer } from '../kube/informer.js';
+import type { RestClient } from '../kube/rest.js';
+import { statusEqual, updateStatus } from '../kube/status.js';
+import { assignNodes, poolInventory, type PoolRef } from '../inventory/inventory.js';
+import type { MarketView } from './market-view.js';
+import { forgetPool, type PoolMetrics } from './metrics.js';
+import { priceNow, utilization } from './pricing.js';
+import { desiredPoolStatus, structural } from './status.js';
+
+export const PODS_BY_NODE = 'byNode';
+export const LEASES_BY_POOL = 'byPool';
+
+export type PoolReconcilerDeps = {
+  rest: RestClient;
+  pools: Informer<GpuPool>;
+  nodes: Informer<V1Node>;
+  /** Indexed by PODS_BY_NODE (spec.nodeName). */
+  pods: Informer<V1Pod>;
+  /** Indexed by LEASES_BY_POOL (spec.pool). */
+  leases: Informer<ComputeLease>;
+  market: MarketView;
+  recorder: EventRecorder;
+  metrics: PoolMetrics;
+  clock: Clock;
+  /** Longest time the price's drift goes unwritten. Default 60 s. */
+  priceRefreshMs?: number;
+};
+
+export function poolRef(p: GpuPool): PoolRef {
+  const created = p.metadata?.creationTimestamp;
+  return {
+    name: p.metadata?.name ?? '',
+    selector: p.spec.nodeSelector,
+    resourceName: p.spec.resourceName ?? 'nvidia.com/gpu',
+    createdAt: created ? new Date(created).getTime() : 0,
+  };
+}
+
+/** GPUs per node held by the pool's leases that hold capacity (a lost node's share is not held). */
+export function reservedByNode(leases: readonly ComputeLease[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const l of leases) {
+    if (!l.status?.phase || !HOLDING_PHASES.includes(l.status.phase)) continue;
+    for (const r of l.status.reservation ?? []) {
+      if (r.lostAt) continue;
+      out.set(r.node, (out.get(r.node) ?? 0) + r.gpus);
+    }
+  }
+  return out;
+}
+
+export function makePoolReconciler(deps: PoolReconcilerDeps) {
+  const refreshMs = deps.priceRefreshMs ?? 60_000;
+  return async function reconcilePool(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
+    const pool = deps.pools.store.get(key);
+    if (!pool) {
+      deps.market.delete(key);
+      forgetPool(deps.metrics, key);
+      return;
+    }
+    const nowMs = deps.clock.now();
+    const nowSec = Math.floor(nowMs / 1000);
+    const nodes = deps.nodes.store.list();
+    const owners = assignNodes(deps.pools.store.list().map(poolRef), nodes);
+    const ref = poolRef(pool);
+    const podsByNode = new Map<string, V1Pod[]>();
+    for (const n of nodes) {
+      const name = n.metadata?.name ?? '';
+      if (owners.get(name) === ref.name) podsByNode.set(name, deps.pods.store.byIndex(PODS_BY_NODE, name));
+    }
+    const inv = poolInventory(ref, nodes, owners, podsByNode, reservedByNode(deps.leases.store.byIndex(LEASES_BY_POOL, ref.name)));
+    const priced = priceNow(pool, { allocatable: inv.allocatable, free: inv.free }, nowSec);
+
+    const old = pool.status;
+    const sequence = (old?.pricing?.sequence ?? 0) + (priced.capacityChanged ? 1 : 0);
+    const desired = desiredPoolStatus(pool, inv, priced, sequence, nowMs);
+    const structuralChange = !statusEqual(structural(old), structural(desired)) || priced.capacityChanged;
+    const lastPricedMs = (old?.pricing?.at ?? 0) * 1000;
+    const drifted = old?.spotPrice !== desired.spotPrice && nowMs - lastPricedMs >= refreshMs;
+
+    deps.market.set({
+      name: ref.name,
+      params: priced.params,
+      state: priced.state,
+      inventory: inv,
+      token: pool.spec.pricing.token,
+      treasury: pool.spec.pricing.treasury,
+      resourceName: ref.resourceName,
+    });
+    const m = deps.metrics;
+    m.spotPrice.set({ pool: ref.name }, Number(priced.spot));
+    m.utilization.set({ pool: ref.name }, Number(utilization(priced.state)));
+    m.free.set({ pool: ref.name }, inv.free);
+    m.allocatable.set({ pool: ref.name }, inv.allocatable);
+    m.leased.set({ pool: ref.name }, inv.leased);
+
+    if (structuralChange || drifted) {
+      await updateStatus(deps.rest, GPU_POOLS, pool, desired, { fieldManager: 'pinfi-operator' });
+      m.statusWrites.inc({ kind: 'GpuPool' });
+      if (priced.capacityChanged && old?.pricing) {
+        deps.recorder.normal(
+          pool,
+          'CapacityChanged',
+          `allocatable ${old.allocatable ?? 0}→${inv.allocatable}, free ${old.free ?? 0}→${inv.free}; spot price ${old.spotPrice ?? '?'}→${desired.spotPrice}`,
+        );
+      }
+      const wasReady = old?.conditions?.find((c) => c.type === 'Ready');
+      const ready = desired.conditions?.find((c) => c.type === 'Ready');
+      if (ready && wasReady?.status !== ready.status) {
+        if (ready.status === 'True') deps.recorder.normal(pool, 'Ready', ready.message);
+        else deps.recorder.warning(pool, ready.reason, ready.message);
+      }
+      ctx.logger.debug('pool status written', { allocatable: inv.allocatable, free: inv.free, spot: desired.spotPrice, structural: structuralChange });
+    }
+    return { requeueAfterMs: refreshMs };
+  };
+}
