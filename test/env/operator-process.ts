@@ -17,12 +17,15 @@ export type OperatorProcess = {
 export async function startOperatorProcess(opts: { kubeconfig: string; args?: readonly string[]; name?: string; env?: NodeJS.ProcessEnv }): Promise<OperatorProcess> {
   const port = await freePort();
   const name = opts.name ?? `operator-${port}`;
+  // The test environment's own PINFI_RPC_URL is not meant for the operator (which would read it
+  // as its chain): pass chain settings only through args or opts.env.
+  const { PINFI_RPC_URL: _rpc, PINFI_ESCROW_ADDRESS: _escrow, PINFI_SETTLER_KEY: _key, ...inherited } = process.env;
   const proc = startProcess({
     name,
     command: join(repoRoot, 'node_modules', '.bin', 'tsx'),
     args: [join(repoRoot, 'operator', 'src', 'main.ts'), '--kubeconfig', opts.kubeconfig, '--http-host', '127.0.0.1', '--http-port', String(port), ...(opts.args ?? [])],
     logFile: join(runDir, 'logs', `${name}.log`),
-    env: { ...process.env, ...opts.env, PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` },
+    env: { ...inherited, ...opts.env, PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` },
   });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(proc, `${url}/readyz`, async () => (await fetch(`${url}/readyz`)).ok, 60_000);
