@@ -103,12 +103,12 @@ test('kill -9 at random moments of many leases: each opened once, settled once, 
       }),
     });
   }
-  // Chaos: kill and restart the operator every 1.5–4 s; cancel half the leases once they are Active.
+  // Chaos: kill and restart the operator every 0.5–2 s (plus its start-up time); cancel half the leases once they are Active.
   const cancelled = new Set<string>();
   const deadline = Date.now() + 150_000;
   let kills = 0;
   for (;;) {
-    await new Promise((r) => setTimeout(r, 1500 + random() * 2500));
+    await new Promise((r) => setTimeout(r, 500 + random() * 1500));
     const now = await leases();
     for (const l of now) {
       const name = l.metadata?.name ?? '';
@@ -128,7 +128,7 @@ test('kill -9 at random moments of many leases: each opened once, settled once, 
     const ls = await leases();
     return ls.length === LEASES / 2 && ls.every((l) => l.status?.phase === 'Settled') ? ls : undefined;
   }, 120_000, 500);
-  expect(kills).toBeGreaterThanOrEqual(5);
+  expect(kills).toBeGreaterThanOrEqual(4);
 
   const escrow = LeaseEscrow__factory.connect(chain.escrow, chain.provider);
   const opened = await escrow.queryFilter(escrow.filters.LeaseOpened(), 0);

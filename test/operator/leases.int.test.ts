@@ -187,6 +187,30 @@ test('a lease asking for more GPUs than the pool allows per lease fails with the
   expect(failed.status?.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('TooManyGpus');
 });
 
+test('a node lost while the lease is Active: its hours stop being charged and the GPUs are re-placed', async () => {
+  const before = await getLease('train');
+  const lostNode = before.status?.reservation?.[0]?.node ?? '';
+  await core.deleteNode({ name: lostNode });
+  const after = await untilLease('train', 're-placed', (l) => (l.status?.reservation ?? []).some((r) => r.lostAt) && (l.status?.reservation ?? []).some((r) => r.addedAt));
+  const lost = after.status?.reservation?.find((r) => r.node === lostNode);
+  const added = after.status?.reservation?.find((r) => r.addedAt);
+  expect(lost?.lostAt).toBeDefined();
+  expect(added?.node).not.toBe(lostNode);
+  expect(added?.gpus).toBe(lost?.gpus);
+  const events = await kubectl(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=train', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
+  expect(events).toContain('NodeLost');
+});
+
+test('deleting a pool with an active lease: the pool waits for the lease instead of orphaning it', async () => {
+  await kubectl(['delete', 'gpupool', POOL, '--wait=false']);
+  const pool = await eventually('pool Terminating', async () => {
+    const p = JSON.parse(await kubectl(['get', 'gpupool', POOL, '-o', 'json'])) as { metadata: { deletionTimestamp?: string }; status?: { conditions?: { type: string; status: string; message: string }[] } };
+    return p.status?.conditions?.find((c) => c.type === 'Terminating' && c.status === 'True') ? p : undefined;
+  });
+  expect(pool.metadata.deletionTimestamp).toBeDefined();
+  expect((await getLease('train')).status?.phase).toBe('Active');
+});
+
 test('at its end the lease settles on-chain: providers paid, fee taken, the rest refunded', async () => {
   const active = trainActive;
   const leaseId = trainId;
@@ -199,4 +223,8 @@ test('at its end the lease settles on-chain: providers paid, fee taken, the rest
   expect(paid + BigInt(s?.fee ?? '0') + BigInt(s?.refund ?? '0')).toBe(BigInt(active.status?.quote?.total ?? '-1'));
   for (const p of s?.providers ?? []) expect(await escrow().owed(p.address)).toBeGreaterThanOrEqual(BigInt(p.amount));
   expect((await escrow().leaseStates([leaseId]))[0]?.status).toBe(2n); // Settled
+  // Two providers shared the lease (one until its node was lost, one after), both paid.
+  expect(s?.providers.length).toBe(2);
+  // Its last lease settled, the deleted pool goes.
+  await eventually('pool gone', async () => ((await kubectl(['get', 'gpupools', '-o', 'name'])).includes(POOL) ? undefined : true), 60_000);
 });

@@ -57,6 +57,26 @@ export type LeaseReconcilerDeps = {
 
 type Step = { lease: ComputeLease } | { wait: number | undefined };
 
+/** How long a chain call may take before the lease says it is waiting for the chain. */
+const SLOW_CHAIN_MS = 8_000;
+
+/**
+ * Awaits a chain call that retries on its own for as long as the chain is unreachable; if it has
+ * not finished after SLOW_CHAIN_MS, `onSlow` runs once (to raise a condition), and the wait goes on.
+ */
+async function withSlowNotice<T>(work: Promise<T>, onSlow: () => Promise<void>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const slow = new Promise<'slow'>((r) => (timer = setTimeout(() => r('slow'), SLOW_CHAIN_MS)));
+  try {
+    const first = await Promise.race([work, slow]);
+    if (first !== 'slow') return first as T;
+    await onSlow().catch(() => undefined);
+    return await work;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
@@ -151,7 +171,11 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
     const amount = BigInt(lease.status?.quote?.total ?? '0');
     try {
       if (!auth || !auth.ok) throw Object.assign(new Error(auth && !auth.ok ? auth.message : 'the authorisation Secret is gone'), { fundingRefused: true });
-      const res = await deps.chain.openLease(auth.auth, amount);
+      const chain = deps.chain;
+      const res = await withSlowNotice(chain.openLease(auth.auth, amount), async () => {
+        deps.onChainError?.('open');
+        lease = await write(lease, nextStatus(lease, 'Reserved', nowMs, [notOk('ChainAvailable', 'ChainUnavailable', `waiting for the chain to open the escrow: ${chain.waitingFor().join('; ') || 'no answer yet'}`)]));
+      });
       const st = nextStatus(lease, 'Funded', nowMs, [ok('Funded', res.status === 'opened' ? 'EscrowOpened' : 'EscrowFoundOpen', `${amount} locked in escrow (tx ${res.txHash ?? 'unknown'})`), ok('ChainAvailable', 'Reachable', 'the chain answered')], {
         chain: { ...lease.status?.chain, leaseId: res.leaseId, ...(res.txHash ? { openTx: res.txHash } : {}), locked: amount.toString() },
       });
@@ -212,7 +236,14 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
     const plan = settlementPlan(lease, lease.status?.quote?.feeBps ?? 0);
     const leaseId = lease.status?.chain?.leaseId ?? '';
     try {
-      const res = await deps.chain.settleLease({ leaseId, providers: plan.providers, fee: plan.fee, refund: plan.refund, reason: lease.status?.closeReason ?? 'Completed' });
+      const chain = deps.chain;
+      const res = await withSlowNotice(
+        chain.settleLease({ leaseId, providers: plan.providers, fee: plan.fee, refund: plan.refund, reason: lease.status?.closeReason ?? 'Completed' }),
+        async () => {
+          deps.onChainError?.('settle');
+          lease = await write(lease, nextStatus(lease, 'Ending', nowMs, [notOk('ChainAvailable', 'ChainUnavailable', `cannot settle yet: ${chain.waitingFor().join('; ') || 'the chain does not answer'}; retrying, nothing is lost`)]));
+        },
+      );
       const st = nextStatus(lease, 'Settled', nowMs, [ok('Settled', 'SettledOnChain', `providers ${plan.providers.reduce((s, p) => s + p.amount, 0n)}, fee ${plan.fee}, refund ${plan.refund}`), ok('Ready', 'Settled', `settled on-chain (tx ${res.txHash ?? 'found settled'})`)], {
         chain: { ...lease.status?.chain, ...(res.txHash ? { settleTx: res.txHash } : {}) },
         gpuSecondsDelivered: plan.deliveredGpuSeconds,

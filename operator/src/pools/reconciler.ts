@@ -15,12 +15,15 @@ import type { EventRecorder } from '../kube/events.js';
 import type { Informer } from '../kube/informer.js';
 import type { RestClient } from '../kube/rest.js';
 import { statusEqual, updateStatus } from '../kube/status.js';
+import { addFinalizer, hasFinalizer, isDeleting, removeFinalizer } from '../kube/finalizers.js';
 import { assignNodes, poolInventory, type PoolRef } from '../inventory/inventory.js';
 import type { MarketView } from './market-view.js';
 import { forgetPool, type PoolMetrics } from './metrics.js';
 import { priceNow, utilization } from './pricing.js';
 import { desiredPoolStatus, structural } from './status.js';
 
+/** Keeps a pool while leases hold its GPUs: deleting a pool lets its leases run out and settle. */
+export const POOL_FINALIZER = 'pinfi.io/active-leases';
 export const PODS_BY_NODE = 'byNode';
 export const LEASES_BY_POOL = 'byPool';
 
@@ -72,6 +75,19 @@ export function makePoolReconciler(deps: PoolReconcilerDeps) {
       forgetPool(deps.metrics, key);
       return;
     }
+    const holding = deps.leases.store.byIndex(LEASES_BY_POOL, key).filter((l) => l.status?.phase && HOLDING_PHASES.includes(l.status.phase));
+    if (isDeleting(pool)) {
+      if (holding.length === 0) {
+        if (hasFinalizer(pool, POOL_FINALIZER)) await removeFinalizer(deps.rest, GPU_POOLS, pool, POOL_FINALIZER);
+        deps.market.delete(key);
+        forgetPool(deps.metrics, key);
+        return;
+      }
+      // Keep pricing and serving the leases it has until they settle; it takes no new ones.
+    } else if (!hasFinalizer(pool, POOL_FINALIZER)) {
+      await addFinalizer(deps.rest, GPU_POOLS, pool, POOL_FINALIZER);
+      return; // the update event brings us back with the new resourceVersion
+    }
     const nowMs = deps.clock.now();
     const nowSec = Math.floor(nowMs / 1000);
     const nodes = deps.nodes.store.list();
@@ -87,7 +103,7 @@ export function makePoolReconciler(deps: PoolReconcilerDeps) {
 
     const old = pool.status;
     const sequence = (old?.pricing?.sequence ?? 0) + (priced.capacityChanged ? 1 : 0);
-    const desired = desiredPoolStatus(pool, inv, priced, sequence, nowMs);
+    const desired = desiredPoolStatus(pool, inv, priced, sequence, nowMs, isDeleting(pool) ? holding.length : undefined);
     const structuralChange = !statusEqual(structural(old), structural(desired)) || priced.capacityChanged;
     const lastPricedMs = (old?.pricing?.at ?? 0) * 1000;
     const drifted = old?.spotPrice !== desired.spotPrice && nowMs - lastPricedMs >= refreshMs;

@@ -30,7 +30,13 @@ export function poolConditions(pool: GpuPool, inv: Inventory, nowMs: number): Co
 }
 
 /** The full desired status; `sequence` counts checkpoints of the pricing state. */
-export function desiredPoolStatus(pool: GpuPool, inv: Inventory, priced: Priced, sequence: number, nowMs: number): GpuPoolStatus {
+export function desiredPoolStatus(pool: GpuPool, inv: Inventory, priced: Priced, sequence: number, nowMs: number, terminatingWith?: number): GpuPoolStatus {
+  let conditions = poolConditions(pool, inv, nowMs);
+  if (terminatingWith !== undefined) {
+    const gen = pool.metadata?.generation;
+    const c = { type: 'Terminating', status: 'True' as const, reason: 'WaitingForLeases', message: `deletion waits for ${terminatingWith} lease(s) holding GPUs to end and settle; no new leases are accepted` };
+    conditions = setCondition(conditions, gen === undefined ? c : { ...c, observedGeneration: gen }, nowMs);
+  }
   const status: GpuPoolStatus = {
     product: inv.product,
     nodeCount: inv.members.length,
@@ -43,7 +49,7 @@ export function desiredPoolStatus(pool: GpuPool, inv: Inventory, priced: Priced,
     spotPrice: priced.spot.toString(),
     pricing: pricingStatus(priced.state, priced.params, sequence),
     excludedNodes: inv.excluded.slice(0, 100).map((e) => ({ name: e.name, reason: e.reason })),
-    conditions: poolConditions(pool, inv, nowMs),
+    conditions,
   };
   if (pool.metadata?.generation !== undefined) status.observedGeneration = pool.metadata.generation;
   return status;
