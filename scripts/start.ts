@@ -1,50 +1,82 @@
-// `npm start`: a local PinFi environment on this machine — a real Kubernetes control plane with
-// simulated GPU nodes and an anvil chain — running until Ctrl-C, which tears everything down.
-import { Command } from 'commander';
+// `npm start`: the local PinFi market — a real Kubernetes control plane with simulated GPU nodes
+// from the Alibaba OpenB node list, anvil with the escrow, the operator, the example pools and
+// leases, a seeded stream of demo leases, and a live view in the terminal and the browser.
+// Ctrl-C tears everything down.
+import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
 import { openbNodeSet, smallNodeSet, type OpenbModel } from '../test/env/gpu-nodes.js';
-import { startEnvironment } from '../test/env/environment.js';
 import { repoRoot } from '../test/env/paths.js';
+import { runDemand, startLocalMarket } from '../local-market/market.js';
+import { MarketSampler } from '../local-market/state.js';
+import { renderTerminal } from '../local-market/view-terminal.js';
+import { startWebView } from '../local-market/view-web.js';
 
 const OPENB_NODES = join(repoRoot, '..', 'shared', 'data', 'alibaba-openb-2023', 'openb_node_list_gpu_node.csv');
+const num = (min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`must be a number from ${min} to ${max}`);
+  return n;
+};
 
 const program = new Command('npm start --')
-  .description('Run a local PinFi environment: control plane, simulated GPU nodes and an EVM chain, until Ctrl-C.')
-  .option('--nodes <set>', 'node set: small (9 GPU nodes) or openb (the Alibaba OpenB node list)', 'small')
-  .option('--openb-file <csv>', 'OpenB node list to use with --nodes openb', OPENB_NODES)
-  .option('--models <list>', 'with --nodes openb: only these models, comma-separated (e.g. G2,T4,V100M32)')
+  .description('Run a local PinFi market until Ctrl-C: control plane, GPU nodes, chain, operator, demo demand and a live view.')
+  .option('--nodes <set>', 'openb (three pools from the Alibaba OpenB node list) or small (9 nodes)', 'openb')
+  .option('--every <k>', 'with --nodes openb: keep every k-th node of each model (1 = all 983)', num(1, 100), 8)
+  .option('--demand <perMinute>', 'demo lease arrivals per minute (0: none)', num(0, 600), 20)
+  .option('--seed <n>', 'seed of the demo demand', num(0, 2 ** 31), 1)
+  .option('--ui-port <port>', 'port of the browser view on 127.0.0.1 (0: a free port)', num(0, 65535), 8090)
+  .option('--no-ui', 'no browser view')
+  .option('--plain', 'print a new view every few seconds instead of redrawing the screen')
   .option('--name <name>', 'cluster name', 'pinfi-local')
-  .option('--anvil-port <port>', 'anvil JSON-RPC port (default: a free port)', (v) => Number(v))
-  .addHelpText('after', '\nExamples:\n  npm start\n  npm start -- --nodes openb --models G2,T4\n');
+  .option('--anvil-port <port>', 'anvil JSON-RPC port (default: a free port)', num(1, 65535))
+  .addHelpText('after', '\nExamples:\n  npm start\n  npm start -- --every 1 --demand 60\n  npm start -- --nodes small --no-ui\n');
 
 async function main(): Promise<void> {
   program.parse(process.argv);
-  const o = program.opts<{ nodes: string; openbFile: string; models?: string; name: string; anvilPort?: number }>();
-  if (o.nodes !== 'small' && o.nodes !== 'openb') throw new Error(`--nodes must be small or openb, not ${o.nodes}`);
-  const nodes =
-    o.nodes === 'small'
-      ? smallNodeSet()
-      : openbNodeSet(o.openbFile, o.models ? { models: o.models.split(',') as OpenbModel[] } : {});
-  const env = await startEnvironment({ name: o.name, nodes, ...(o.anvilPort !== undefined ? { anvilPort: o.anvilPort } : {}) });
+  const o = program.opts<{ nodes: string; every: number; demand: number; seed: number; uiPort: number; ui: boolean; plain?: boolean; name: string; anvilPort?: number }>();
+  if (o.nodes !== 'small' && o.nodes !== 'openb') throw new Error(`--nodes must be openb or small, not ${o.nodes}`);
+  const models: OpenbModel[] = ['G2', 'T4', 'V100M32'];
+  const nodes = o.nodes === 'small' ? smallNodeSet() : openbNodeSet(OPENB_NODES, { models, every: o.every });
+  const log = (l: string) => console.log(l);
+  const market = await startLocalMarket({ name: o.name, nodes, log, ...(o.anvilPort !== undefined ? { anvilPort: o.anvilPort } : {}) });
+  const sampler = new MarketSampler(market.operatorUrl);
+  const web = o.ui ? await startWebView(sampler, o.uiPort) : undefined;
+  const stop = new AbortController();
+  const errors: string[] = [];
+  const demand = o.demand > 0 ? runDemand(market, o.demand, o.seed, stop.signal, (e) => errors.push(String((e as Error).message ?? e).slice(0, 200))) : Promise.resolve();
+  const header = [
+    'PinFi local market — Ctrl-C stops everything',
+    `  kubectl:  export KUBECONFIG=${market.env.cluster.kubeconfig}   (kubectl get gpupools; kubectl get computeleases -A)`,
+    `  chain:    ${market.env.anvil.rpcUrl}  escrow ${market.chain.escrow}  token ${market.chain.token}`,
+    `  operator: ${market.operatorUrl}/pools  /leases  /quote?pool=a100&gpus=4&hours=2  /metrics`,
+    web ? `  browser:  ${web.url}` : '',
+  ].filter(Boolean).join('\n');
+  console.log(header);
+  const tick = setInterval(() => {
+    sampler
+      .sample()
+      .then((s) => {
+        const view = renderTerminal(s, header) + (errors.length ? `recent errors: ${errors.slice(-2).join(' | ')}\n` : '');
+        process.stdout.write(o.plain || !process.stdout.isTTY ? `${view}\n` : `\x1b[H\x1b[2J${view}`);
+      })
+      .catch(() => undefined);
+  }, o.plain || !process.stdout.isTTY ? 10_000 : 2_000);
   let stopping = false;
-  const stop = async (signal: string) => {
+  const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n[pinfi] ${signal}: stopping the control plane and anvil…`);
-    await env.stop();
+    clearInterval(tick);
+    console.log(`\n[pinfi] ${signal}: stopping the demand, the views, the operator, the control plane and anvil…`);
+    stop.abort();
+    await demand.catch(() => undefined);
+    web?.server.close();
+    await market.stop();
     console.log('[pinfi] stopped; no processes left behind.');
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  console.log(`
-PinFi local environment is up.
-  kubectl:   export KUBECONFIG=${env.cluster.kubeconfig}
-             kubectl get nodes -L nvidia.com/gpu.product,nvidia.com/gpu.count
-             (a kubectl built with the control plane: ${env.cluster.binaries.kubectl})
-  chain:     ${env.anvil.rpcUrl} (anvil, chain id ${env.anvil.chainId})
-  logs:      ${env.cluster.logsDir}
-Press Ctrl-C to stop.`);
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
 }
 
 main().catch((e: unknown) => {

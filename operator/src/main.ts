@@ -6,7 +6,7 @@ import { createLogger } from './telemetry/logger.js';
 async function main(): Promise<void> {
   const config = parseConfig(process.argv.slice(2), process.env);
   const logger = createLogger({ level: config.logLevel, fields: { app: 'pinfi-operator' } });
-  const op = await startOperator(config, { logger });
+  const op = await startOperator(config, { logger, env: process.env });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -17,7 +17,7 @@ import { LEASE_LABEL } from './inventory/labels.js';
 import { MarketView } from './pools/market-view.js';
 import { poolMetrics } from './pools/metrics.js';
 import { LEASES_BY_POOL, makePoolReconciler, PODS_BY_NODE } from './pools/reconciler.js';
-import { httpApp, listen } from './server/http.js';
+import { httpApp, listen, type LeaseSummary } from './server/http.js';
 import { Counter } from 'prom-client';
 import { ReservationLedger } from './leases/ledger.js';
 import { makeLeaseReconciler, type LeaseHooks } from './leases/reconciler.js';
@@ -76,7 +76,15 @@ function podChangeMatters(ev: ChangeEvent<V1Pod>): boolean {
   );
 }
 
-export async function startOperator(config: OperatorConfig, deps: { logger: Logger; clock?: Clock; hooks?: LeaseHooks }): Promise<OperatorHandle> {
+export type OperatorDeps = {
+  logger: Logger;
+  clock?: Clock;
+  hooks?: LeaseHooks;
+  /** Where an environment-variable settler key is read from (main passes process.env). */
+  env?: NodeJS.ProcessEnv;
+};
+
+export async function startOperator(config: OperatorConfig, deps: OperatorDeps): Promise<OperatorHandle> {
   const clock = deps.clock ?? realClock;
   const logger = deps.logger;
   const kc = loadKubeConfig(config.kubeconfig ? { kubeconfigPath: config.kubeconfig, ...(config.context ? { context: config.context } : {}) } : { inCluster: true });
@@ -114,7 +122,7 @@ export async function startOperator(config: OperatorConfig, deps: { logger: Logg
   let chain: ChainClient | undefined;
   if (config.chain) {
     const provider = createProvider(config.chain.rpcUrl, config.chain.chainId);
-    const signer = loadSigner('file' in config.chain.key ? { file: config.chain.key.file } : { env: config.chain.key.env }, { provider, logger });
+    const signer = loadSigner('file' in config.chain.key ? { file: config.chain.key.file } : { env: config.chain.key.env, environment: deps.env ?? {} }, { provider, logger });
     chain = await ChainClient.connect({
       provider,
       signer,
@@ -162,7 +170,23 @@ export async function startOperator(config: OperatorConfig, deps: { logger: Logg
   let synced = false;
   void factory.waitForSync().then((ok) => (synced = ok));
 
-  const server: Server = await listen(httpApp({ registry, market, clock, logger, ready: () => synced }), config.httpPort, config.httpHost);
+  const leaseSummaries = (): LeaseSummary[] =>
+    leases.store.list().map((l) => ({
+      namespace: l.metadata?.namespace ?? '',
+      name: l.metadata?.name ?? '',
+      pool: l.spec.pool,
+      gpus: l.spec.gpus,
+      duration: l.spec.duration,
+      phase: l.status?.phase ?? 'Pending',
+      ...(l.status?.quote ? { pricePerGpuHour: l.status.quote.pricePerGpuHour, total: l.status.quote.total } : {}),
+      ...(l.status?.endTime ? { endTime: l.status.endTime } : {}),
+      ...(l.status?.chain?.openTx ? { openTx: l.status.chain.openTx } : {}),
+      ...(l.status?.chain?.settleTx ? { settleTx: l.status.chain.settleTx } : {}),
+      ...(l.status?.settlement ? { refund: l.status.settlement.refund } : {}),
+      ...(l.status?.closeReason ? { closeReason: l.status.closeReason } : {}),
+      ...(l.status?.message ? { message: l.status.message } : {}),
+    }));
+  const server: Server = await listen(httpApp({ registry, market, clock, logger, ready: () => synced, leases: leaseSummaries }), config.httpPort, config.httpHost);
   const addr = server.address();
   const httpPort = typeof addr === 'object' && addr ? addr.port : config.httpPort;
   logger.info('http surface listening', { host: config.httpHost, port: httpPort });

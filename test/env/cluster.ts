@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { ensureBinaries, type Binaries } from './binaries.js';
 import { runDir } from './paths.js';
 import { schedulerConfig, type SchedulerConfigOptions } from './scheduler-config.js';
+import { freePort } from './ports.js';
 
 const run = promisify(execFile);
 
@@ -126,6 +127,13 @@ function deleteSync(bins: Binaries, name: string): void {
   }
 }
 
+async function portFlags(): Promise<string[]> {
+  const flags = ['--kube-apiserver-port', '--etcd-port', '--controller-port', '--kube-controller-manager-port', '--kube-scheduler-port'];
+  const ports = new Set<number>();
+  while (ports.size < flags.length) ports.add(await freePort());
+  return flags.flatMap((f, i) => [f, String([...ports][i])]);
+}
+
 export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const timeoutMs = opts.timeoutMs ?? 120_000;
@@ -148,40 +156,52 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
 
   log(`[pinfi] starting local control plane "${name}" (kwokctl, binary runtime)…`);
   const started = Date.now();
-  await kwokctl(
-    bins,
-    name,
-    [
-      'create',
-      'cluster',
-      '--runtime',
-      'binary',
-      '--kube-apiserver-binary',
-      bins.kubeApiserver,
-      '--kube-controller-manager-binary',
-      bins.kubeControllerManager,
-      '--kube-scheduler-binary',
-      bins.kubeScheduler,
-      '--etcd-binary',
-      bins.etcd,
-      '--kwok-controller-binary',
-      bins.kwok,
-      '--kube-scheduler-config',
-      schedFile,
-      '--kubeconfig',
-      kubeconfig,
-      // Local clusters serve one user: client rate limits (kwok's included) only slow large node sets.
-      '--disable-qps-limits',
-      '--wait',
-      `${Math.round(timeoutMs / 1000)}s`,
-    ],
-    timeoutMs + 30_000,
-  ).catch(async (e: unknown) => {
-    const logs = join(workdir, 'clusters', name, 'logs');
-    deleteSync(bins, name);
-    throw new Error(`${(e as Error).message}\ncomponent logs: ${logs}`, { cause: e });
-  });
-
+  // A port taken between choosing and binding (etcd's peer port is still kwokctl's choice) fails
+  // the start; a second attempt picks other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await kwokctl(
+        bins,
+        name,
+        [
+          'create',
+          'cluster',
+          '--runtime',
+          'binary',
+          '--kube-apiserver-binary',
+          bins.kubeApiserver,
+          '--kube-controller-manager-binary',
+          bins.kubeControllerManager,
+          '--kube-scheduler-binary',
+          bins.kubeScheduler,
+          '--etcd-binary',
+          bins.etcd,
+          '--kwok-controller-binary',
+          bins.kwok,
+          '--kube-scheduler-config',
+          schedFile,
+          '--kubeconfig',
+          kubeconfig,
+          // Local clusters serve one user: client rate limits (kwok's included) only slow large node sets.
+          '--disable-qps-limits',
+          // kwokctl counts ports down from 32767 on its own, so clusters started at the same moment
+          // (parallel test runs) can pick the same one; free ports chosen here avoid that.
+          ...(await portFlags()),
+          '--wait',
+          `${Math.round(timeoutMs / 1000)}s`,
+        ],
+        timeoutMs + 30_000,
+      ).catch(async (e: unknown) => {
+        const logs = join(workdir, 'clusters', name, 'logs');
+        deleteSync(bins, name);
+        throw new Error(`${(e as Error).message}\ncomponent logs: ${logs}`, { cause: e });
+      });
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      log(`[pinfi] control plane "${name}" failed to start (attempt ${attempt}): ${(e as Error).message.split('\n')[0]}; retrying`);
+    }
+  }
   const onExit = () => deleteSync(bins, name);
   process.once('exit', onExit);
   const logsDir = join(workdir, 'clusters', name, 'logs');

@@ -15,6 +15,8 @@ export type Managed = {
   stop(timeoutMs?: number): Promise<void>;
 };
 
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+
 const live = new Set<Managed>();
 let hooked = false;
 
@@ -59,7 +61,10 @@ export function startProcess(opts: StartOptions): Managed {
   hookExit();
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const out = createWriteStream(opts.logFile, { flags: 'a' });
-  const child = spawn(opts.command, [...opts.args], {
+  // With util-linux's setpriv, the child is also killed by the kernel if this process dies
+  // without running its exit hooks (kill -9, a crash): no orphaned anvil or operator.
+  const [command, args] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', opts.command, ...opts.args]] : [opts.command, [...opts.args]];
+  const child = spawn(command, args, {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: opts.env ?? process.env,

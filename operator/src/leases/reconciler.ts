@@ -176,11 +176,29 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
         deps.onChainError?.('open');
         lease = await write(lease, nextStatus(lease, 'Reserved', nowMs, [notOk('ChainAvailable', 'ChainUnavailable', `waiting for the chain to open the escrow: ${chain.waitingFor().join('; ') || 'no answer yet'}`)]));
       });
-      const st = nextStatus(lease, 'Funded', nowMs, [ok('Funded', res.status === 'opened' ? 'EscrowOpened' : 'EscrowFoundOpen', `${amount} locked in escrow (tx ${res.txHash ?? 'unknown'})`), ok('ChainAvailable', 'Reachable', 'the chain answered')], {
-        chain: { ...lease.status?.chain, leaseId: res.leaseId, ...(res.txHash ? { openTx: res.txHash } : {}), locked: amount.toString() },
-      });
-      deps.recorder.normal(lease, 'Funded', `escrow opened on-chain: ${amount} locked (tx ${res.txHash ?? 'found open'})`);
-      return { lease: await write(lease, st) };
+      // Funded and Active in one status write (the Funded condition records the escrow): a lease
+      // costs the API server one write fewer, and a crash in between would only repeat the open,
+      // which finds the escrow already open.
+      const seconds = parseDuration(lease.spec.duration) ?? 0;
+      const st = nextStatus(
+        lease,
+        'Active',
+        nowMs,
+        [
+          ok('Funded', res.status === 'opened' ? 'EscrowOpened' : 'EscrowFoundOpen', `${amount} locked in escrow (tx ${res.txHash ?? 'unknown'})`),
+          ok('ChainAvailable', 'Reachable', 'the chain answered'),
+          ok('Ready', 'Active', `GPUs are yours until ${iso(nowMs + seconds * 1000)}`),
+        ],
+        {
+          chain: { ...lease.status?.chain, leaseId: res.leaseId, ...(res.txHash ? { openTx: res.txHash } : {}), locked: amount.toString() },
+          startTime: iso(nowMs),
+          endTime: iso(nowMs + seconds * 1000),
+        },
+      );
+      deps.recorder.normal(lease, 'Funded', `escrow opened on-chain: ${amount} locked (tx ${res.txHash ?? 'found open'}); active until ${st.endTime}`);
+      const next = await write(lease, st);
+      await deps.hooks?.onActive?.(next);
+      return { lease: next };
     } catch (err) {
       const c = classifyChainError(err);
       if (c.retry) {

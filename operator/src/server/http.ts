@@ -16,6 +16,25 @@ export type HttpDeps = {
   ready: () => boolean;
   /** Live unless a fatal condition was seen. */
   live?: () => boolean;
+  /** The leases as the operator's cache holds them (for /leases and the live view). */
+  leases?: () => readonly LeaseSummary[];
+};
+
+export type LeaseSummary = {
+  namespace: string;
+  name: string;
+  pool: string;
+  gpus: number;
+  duration: string;
+  phase: string;
+  pricePerGpuHour?: string;
+  total?: string;
+  endTime?: string;
+  openTx?: string;
+  settleTx?: string;
+  refund?: string;
+  closeReason?: string;
+  message?: string;
 };
 
 export function httpApp(deps: HttpDeps): express.Express {
@@ -55,7 +74,10 @@ export function httpApp(deps: HttpDeps): express.Express {
       }),
     );
   });
-  app.use((_req, res) => res.status(404).json({ error: 'not found: try /quote?pool=NAME&gpus=N&hours=H, /pools, /metrics, /healthz, /readyz' }));
+  app.get('/leases', (_req, res) => {
+    res.json(deps.leases ? deps.leases() : []);
+  });
+  app.use((_req, res) => res.status(404).json({ error: 'not found: try /quote?pool=NAME&gpus=N&hours=H, /pools, /leases, /metrics, /healthz, /readyz' }));
   app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
     deps.logger.error('http handler failed', { err: err.message });
     res.status(500).json({ error: 'internal error' });

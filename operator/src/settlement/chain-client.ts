@@ -128,7 +128,7 @@ export class ChainClient extends EscrowReader {
       if (existing.status !== 'None') {
         const found = await this.alreadyOpen(existing, auth, label);
         if (found) return found;
-        if (attempt >= 3) throw new TransactionFailedError(`${label}: the lease keeps disappearing from the chain (reorgs); try again later`);
+        if (attempt >= 3) throw new TransactionFailedError(`${label}: the lease keeps disappearing from the chain (reorgs); try again later`, undefined, { retryable: 'retry' });
         continue; // reorged away while we waited for its confirmations: open it (again)
       }
       try {
@@ -196,7 +196,7 @@ export class ChainClient extends EscrowReader {
       }
       if (plan.toSend.length > 0) await this.sendSettlements(plan.toSend, results);
     }
-    return items.map((s) => results.get(s.leaseId) ?? { ok: false, error: new TransactionFailedError(`settle lease ${s.leaseId}: gave up after repeated conflicts`) });
+    return items.map((s) => results.get(s.leaseId) ?? { ok: false, error: new TransactionFailedError(`settle lease ${s.leaseId}: its state kept changing under this batch (reorgs or another settler); will retry`, undefined, { retryable: 'retry' }) });
   }
 
   private async sendSettlements(batch: readonly SettlementInstruction[], results: Map<string, ItemResult<SettleResult>>): Promise<void> {

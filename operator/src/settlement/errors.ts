@@ -105,11 +105,12 @@ export class ChainUnavailableError extends SettlementError {
   }
 }
 
-/** A revert or node answer not covered above (the raw revert data is kept for diagnosis). */
+/** A revert or node answer not covered above (the raw revert data is kept for diagnosis). A revert with unknown
+ * data will fail again ('fix-input'); anything else (an unclassified node answer) is worth retrying. */
 export class TransactionFailedError extends SettlementError {
   override readonly name = 'TransactionFailedError';
-  constructor(message: string, readonly revertData?: string, options?: { cause?: unknown }) {
-    super('TransactionFailed', message, 'fix-input', options);
+  constructor(message: string, readonly revertData?: string, options?: { cause?: unknown; retryable?: Retryable }) {
+    super('TransactionFailed', message, options?.retryable ?? 'fix-input', options);
   }
 }
 

@@ -5,7 +5,7 @@ import type { JsonRpcProvider } from 'ethers';
 import { SettlementError, TransactionFailedError, decodeEscrowRevert } from './errors.js';
 import { LeaseEscrow__factory, type LeaseEscrow } from './generated/index.js';
 import type { TokenInfo } from './money.js';
-import { withRpcRetry, type RetryDeps } from './rpc-retry.js';
+import { describeFailure, withRpcRetry, type RetryDeps } from './rpc-retry.js';
 import { TransactionRevertedError } from './tx-manager.js';
 import { closeReasonName, leaseStatusName, type LeaseOnChain, type Logger } from './types.js';
 
@@ -119,6 +119,6 @@ export class EscrowReader {
     if ((err as { code?: unknown }).code === 'INSUFFICIENT_FUNDS') {
       return new SettlementError('TransactionFailed', `${context}: settler ${this.r.account} has too little ETH to pay for gas; fund it`, 'admin-action', { cause: err });
     }
-    return new TransactionFailedError(`${context}: ${(err as Error).message ?? String(err)}`, undefined, { cause: err });
+    return new TransactionFailedError(`${context}: ${describeFailure(err)}`, undefined, { cause: err, retryable: 'retry' });
   }
 }

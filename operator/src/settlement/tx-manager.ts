@@ -10,7 +10,7 @@
 // contract state before calling send().
 import { keccak256, type JsonRpcProvider, type Log, type TransactionRequest } from 'ethers';
 import { ChainUnavailableError, revertDataOf } from './errors.js';
-import { defaultRetryPolicy, describeFailure, withRpcRetry, type RetryPolicy } from './rpc-retry.js';
+import { defaultRetryPolicy, describeFailure, isTransient, withRpcRetry, type RetryPolicy } from './rpc-retry.js';
 import { realClock, realSleep, silentLogger, type Clock, type Logger, type Sleep } from './types.js';
 
 /** Signs transactions; an ethers Wallet fits. The key never leaves it. */
@@ -235,7 +235,15 @@ export class TransactionManager {
       const receipt = await this.rpc('receipt', () => this.findReceipt(tx), say);
       if (receipt) {
         if (receipt.status === 0) {
-          const data = await p.call({ from: this.o.signer.address, to: tx.to, data: tx.data, blockTag: receipt.blockNumber }).then(() => undefined, (err: unknown) => revertDataOf(err));
+          // Replaying the call on the block's state recovers the custom error (receipts carry none).
+          const data = await this.rpc('replay of the reverted call', () =>
+            p.call({ from: this.o.signer.address, to: tx.to, data: tx.data, blockTag: receipt.blockNumber }).then(
+              () => undefined,
+              (err: unknown) => {
+                if (isTransient(err)) throw err;
+                return revertDataOf(err);
+              },
+            ), say);
           throw new TransactionRevertedError(`${tx.label}: reverted on-chain in ${receipt.hash}`, data, 'on-chain', receipt.hash);
         }
         const head = await this.rpc('block number', () => p.getBlockNumber(), say);

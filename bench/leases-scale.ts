@@ -1,0 +1,141 @@
+// Benchmark: N ComputeLeases applied against the real control plane and anvil with the OpenB node
+// set (1,213 GPU nodes, 7 pools). Prints leases per second until every lease is Active or
+// refused, API-server writes per lease (PATCH/PUT on computeleases from kube-apiserver's own
+// metrics), operator RSS, and gas per open. The baseline in the same run: the API server's
+// create rate for the same N objects (what the client alone achieves).
+// Usage: npx tsx bench/leases-scale.ts [--leases 10000] [--concurrency 32]
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { join } from 'node:path';
+import { Wallet } from 'ethers';
+import { stringify } from 'yaml';
+import { ANVIL_KEYS, startAnvil } from '../test/env/anvil.js';
+import { createCluster } from '../test/env/cluster.js';
+import { applyCrds } from '../test/env/environment.js';
+import { OPENB_MODELS, openbNodeSet, type OpenbModel } from '../test/env/gpu-nodes.js';
+import { authorizationSecret, deployChainMarket, fundPayer } from '../test/env/market-fixture.js';
+import { createNodes, inParallel, waitNodesReady } from '../test/env/nodes-io.js';
+import { startOperatorProcess } from '../test/env/operator-process.js';
+import { repoRoot } from '../test/env/paths.js';
+import { LeaseEscrow__factory } from '../operator/src/settlement/generated/index.js';
+
+const arg = (name: string, d: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : d);
+const N = arg('--leases', 10_000);
+const CONC = arg('--concurrency', 32);
+const csv = join(repoRoot, '..', 'shared', 'data', 'alibaba-openb-2023', 'openb_node_list_gpu_node.csv');
+
+async function apiWrites(kubectl: (a: string[]) => Promise<string>): Promise<number> {
+  const text = await kubectl(['get', '--raw', '/metrics']);
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('apiserver_request_total{') && l.includes('resource="computeleases"') && /verb="(PATCH|PUT|APPLY)"/.test(l))
+    .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+}
+
+async function main(): Promise<void> {
+  const cluster = await createCluster({ name: `pinfi-bench-leases-${process.pid}`, log: (l) => console.error(l) });
+  const anvil = await startAnvil({ extraArgs: ['--gas-limit', '300000000'] });
+  try {
+    await applyCrds(cluster);
+    const kc = cluster.kubeConfig();
+    const provider = new Wallet(ANVIL_KEYS[3]).address;
+    const nodes = openbNodeSet(csv).map((n) => ({ ...n, labels: { ...n.labels, 'pinfi.io/payout-address': provider } }));
+    await createNodes(kc, nodes, 64);
+    await waitNodesReady(kc, nodes.map((n) => n.name), 600_000);
+    const chain = await deployChainMarket(anvil.rpcUrl, ANVIL_KEYS[1]);
+    const payerKey = ANVIL_KEYS[2];
+    const payer = new Wallet(payerKey).address;
+    await fundPayer(chain, payerKey, 10n ** 15n);
+    const models = Object.keys(OPENB_MODELS) as OpenbModel[];
+    for (const m of models) {
+      await cluster.kubectl(['apply', '-f', '-'], stringify({
+        apiVersion: 'pinfi.io/v1alpha1',
+        kind: 'GpuPool',
+        metadata: { name: m.toLowerCase() },
+        spec: {
+          nodeSelector: { matchLabels: { 'pinfi.io/openb-model': m } },
+          pricing: { token: chain.token, treasury: `0x${'b'.repeat(40)}`, floorPrice: '1000000', ceilingPrice: '40000000' },
+          leases: { maxGpusPerLease: 8 },
+        },
+      }));
+    }
+    const op = await startOperatorProcess({
+      kubeconfig: cluster.kubeconfig,
+      args: ['--no-leader-elect', '--log-level', 'warn', '--rpc-url', anvil.rpcUrl, '--escrow-address', chain.escrow, '--lease-workers', '32'],
+      name: 'operator-bench-leases',
+      env: { PINFI_SETTLER_KEY: chain.settlerKey },
+    });
+    const core = kc.makeApiClient(CoreV1Api);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    await core.createNamespace({ body: { metadata: { name: 'bench' } } });
+    // Demand spread over the pools by their GPU counts (G2 and T4 dominate, as in the trace).
+    const weights = models.map((m) => nodes.filter((n) => (n.labels as Record<string, string>)['pinfi.io/openb-model'] === m).reduce((s, n) => s + n.gpus, 0));
+    const total = weights.reduce((a, b) => a + b, 0);
+    const poolOf = (i: number) => {
+      let x = (i * 7919) % total;
+      for (const [j, w] of weights.entries()) {
+        if (x < w) return (models[j] as string).toLowerCase();
+        x -= w;
+      }
+      return 'g2';
+    };
+    const writes0 = await apiWrites((a) => cluster.kubectl(a));
+    const t0 = Date.now();
+    await inParallel([...Array(N).keys()], CONC, async (i) => {
+      const name = `l-${i}`;
+      const obj = (await custom.createNamespacedCustomObject({
+        group: 'pinfi.io',
+        version: 'v1alpha1',
+        namespace: 'bench',
+        plural: 'computeleases',
+        body: {
+          apiVersion: 'pinfi.io/v1alpha1',
+          kind: 'ComputeLease',
+          metadata: { name },
+          spec: { pool: poolOf(i), gpus: 1, duration: '6h', maxPrice: { perGpuHour: '40000000' }, payer: { address: payer, authorizationSecretRef: { name: `${name}-auth` } } },
+        },
+      })) as { metadata: { uid: string } };
+      await core.createNamespacedSecret({
+        namespace: 'bench',
+        body: await authorizationSecret(chain, payerKey, `${name}-auth`, {
+          payer, namespace: 'bench', name, uid: obj.metadata.uid, pool: poolOf(i), maxAmount: 10n ** 12n,
+          deadline: BigInt(Math.floor(Date.now() / 1000) + 86_400), nonce: BigInt(i),
+        }),
+      });
+    });
+    const created = (Date.now() - t0) / 1000;
+    console.log(`baseline: ${N} leases + ${N} Secrets created by the client in ${created.toFixed(1)} s (${(N / created).toFixed(0)} leases/s)`);
+    let last = '';
+    for (;;) {
+      const list = (await custom.listNamespacedCustomObject({ group: 'pinfi.io', version: 'v1alpha1', namespace: 'bench', plural: 'computeleases' })) as { items: { status?: { phase?: string } }[] };
+      const by = new Map<string, number>();
+      for (const l of list.items) by.set(l.status?.phase ?? 'None', (by.get(l.status?.phase ?? 'None') ?? 0) + 1);
+      const settledish = (by.get('Active') ?? 0) + (by.get('Failed') ?? 0) + (by.get('Waiting') ?? 0) + (by.get('Expired') ?? 0);
+      const line = [...by].map(([k, v]) => `${k}=${v}`).join(' ');
+      if (line !== last) console.error(`  ${((Date.now() - t0) / 1000).toFixed(0)} s: ${line}`);
+      last = line;
+      if (settledish === N) break;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    const secs = (Date.now() - t0) / 1000;
+    const writes = (await apiWrites((a) => cluster.kubectl(a))) - writes0;
+    const rss = (await (await fetch(`${op.url}/metrics`)).text()).split('\n').find((l) => l.startsWith('process_resident_memory_bytes'));
+    const escrow = LeaseEscrow__factory.connect(chain.escrow, chain.provider);
+    const opened = await escrow.queryFilter(escrow.filters.LeaseOpened(), 0);
+    const sample = opened.slice(0, 50);
+    let gas = 0n;
+    for (const e of sample) gas += (await chain.provider.getTransactionReceipt(e.transactionHash))?.gasUsed ?? 0n;
+    console.log(`leases: ${N} Active or refused in ${secs.toFixed(1)} s = ${(N / secs).toFixed(1)} leases/s (goal >= 50)`);
+    console.log(`API writes per lease (PATCH/PUT on computeleases): ${(writes / N).toFixed(2)} (goal <= 4)`);
+    console.log(`operator RSS: ${(Number(rss?.split(' ').pop()) / 2 ** 20).toFixed(0)} MiB (goal <= 250)`);
+    console.log(`gas per open (mean of ${sample.length}): ${sample.length ? (gas / BigInt(sample.length)).toString() : 'n/a'}; ${opened.length} escrows opened`);
+    await op.stop();
+  } finally {
+    await anvil.stop();
+    await cluster.delete();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

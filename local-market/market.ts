@@ -1,0 +1,131 @@
+// The local PinFi market: a control plane with simulated GPU nodes of three OpenB models (each
+// labelled with a provider's payout address), anvil with the test stablecoin and the escrow,
+// funded demo payers, the operator, the example pools and leases, and a seeded demand stream.
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { ComputeLease } from '../operator/src/api/types.js';
+import { parseConfig } from '../operator/src/config.js';
+import { startOperator, type OperatorHandle } from '../operator/src/operator.js';
+import { createLogger } from '../operator/src/telemetry/logger.js';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { startEnvironment, type Environment } from '../test/env/environment.js';
+import { type GpuNodeSpec } from '../test/env/gpu-nodes.js';
+import { authorizationSecret, deployChainMarket, fundPayer, type ChainMarket } from '../test/env/market-fixture.js';
+import { freePort } from '../test/env/ports.js';
+import { repoRoot, runDir } from '../test/env/paths.js';
+import { address, ESCROW_ADDRESS, OPERATOR_KEY, PAYER_KEYS, PROVIDER_KEYS, TOKEN_ADDRESS } from './accounts.js';
+import { DemandStream, mulberry32, type DemoLease } from './demand.js';
+
+export type LocalMarketOptions = {
+  name: string;
+  nodes: readonly GpuNodeSpec[];
+  anvilPort?: number;
+  log: (line: string) => void;
+};
+
+export type LocalMarket = {
+  readonly env: Environment;
+  readonly chain: ChainMarket;
+  readonly operator: OperatorHandle;
+  readonly operatorUrl: string;
+  readonly kubeConfig: KubeConfig;
+  /** Applies a lease manifest and signs its authorisation as the namespace's demo payer. */
+  applyLease(lease: ComputeLease): Promise<void>;
+  stop(): Promise<void>;
+};
+
+const NAMESPACES = ['team-a', 'team-b'] as const;
+
+export async function startLocalMarket(opts: LocalMarketOptions): Promise<LocalMarket> {
+  const log = opts.log;
+  // Providers: alternate nodes between the two demo providers' payout addresses.
+  const nodes = opts.nodes.map((n, i) => ({ ...n, labels: { ...n.labels, 'pinfi.io/payout-address': address(PROVIDER_KEYS[i % 2] as string) } }));
+  const env = await startEnvironment({ name: opts.name, nodes, log, ...(opts.anvilPort !== undefined ? { anvilPort: opts.anvilPort } : {}) });
+  try {
+    log('[pinfi] deploying the test stablecoin and the escrow on anvil…');
+    const chain = await deployChainMarket(env.anvil.rpcUrl, OPERATOR_KEY);
+    if (chain.token !== TOKEN_ADDRESS || chain.escrow !== ESCROW_ADDRESS) {
+      throw new Error(`anvil was not fresh: token ${chain.token}, escrow ${chain.escrow} (examples/ expect ${TOKEN_ADDRESS}, ${ESCROW_ADDRESS})`);
+    }
+    for (const key of Object.values(PAYER_KEYS)) await fundPayer(chain, key, 1_000_000n * 10n ** 6n);
+    log(`[pinfi] escrow ${chain.escrow}, token ${chain.token}; payers funded with 1,000,000 USDC each`);
+
+    const logDir = join(runDir, 'logs');
+    mkdirSync(logDir, { recursive: true });
+    const opLog = createWriteStream(join(logDir, `operator-${opts.name}.log`), { flags: 'a' });
+    const port = await freePort();
+    const config = parseConfig(
+      ['--kubeconfig', env.cluster.kubeconfig, '--http-host', '127.0.0.1', '--http-port', String(port), '--no-leader-elect', '--price-refresh', '5',
+        '--rpc-url', env.anvil.rpcUrl, '--escrow-address', chain.escrow, '--settle-batch-window', '1000', '--grace', '10'],
+      { PINFI_SETTLER_KEY: OPERATOR_KEY },
+    );
+    const operator = await startOperator(config, { logger: createLogger({ level: 'info', write: (l) => opLog.write(`${l}\n`) }), env: { PINFI_SETTLER_KEY: OPERATOR_KEY } });
+    const operatorUrl = `http://127.0.0.1:${operator.httpPort}`;
+    log(`[pinfi] operator running (API ${operatorUrl}, log ${join(logDir, `operator-${opts.name}.log`)})`);
+
+    const kc = env.cluster.kubeConfig();
+    const core = kc.makeApiClient(CoreV1Api);
+    for (const ns of NAMESPACES) await core.createNamespace({ body: { metadata: { name: ns } } }).catch(() => undefined);
+    await env.cluster.kubectl(['apply', '-f', join(repoRoot, 'examples', 'pools')]);
+
+    const applyLease = async (lease: ComputeLease): Promise<void> => {
+      const ns = lease.metadata?.namespace as (typeof NAMESPACES)[number];
+      const name = lease.metadata?.name ?? '';
+      await env.cluster.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'pinfi.io/v1alpha1', kind: 'ComputeLease', ...lease }));
+      const uid = (await env.cluster.kubectl(['get', 'computelease', name, '-n', ns, '-o', 'jsonpath={.metadata.uid}'])).trim();
+      const payerKey = PAYER_KEYS[ns];
+      const secret = await authorizationSecret(chain, payerKey, lease.spec.payer.authorizationSecretRef.name, {
+        payer: address(payerKey), namespace: ns, name, uid, pool: lease.spec.pool,
+        maxAmount: 10n ** 12n, deadline: BigInt(Math.floor(Date.now() / 1000) + 86_400), nonce: BigInt(`0x${uid.replace(/-/g, '').slice(0, 12)}`),
+      });
+      await core.createNamespacedSecret({ namespace: ns, body: secret }).catch(() => undefined);
+    };
+    for (const f of readdirSync(join(repoRoot, 'examples', 'leases')).filter((x) => x.endsWith('.yaml'))) {
+      await applyLease(parse(readFileSync(join(repoRoot, 'examples', 'leases', f), 'utf8')) as ComputeLease);
+    }
+    log('[pinfi] example pools and leases applied (examples/)');
+    return {
+      env, chain, operator, operatorUrl, kubeConfig: kc, applyLease,
+      async stop() {
+        await operator.stop();
+        opLog.end();
+        await env.stop();
+      },
+    };
+  } catch (e) {
+    await env.stop();
+    throw e;
+  }
+}
+
+/** Runs the demand stream until `signal` aborts: arrivals, and some cancellations. */
+export async function runDemand(m: LocalMarket, perMinute: number, seed: number, signal: AbortSignal, onError: (e: unknown) => void): Promise<void> {
+  const pools = [
+    { name: 'a100', floor: 2_000_000n, weight: 3 },
+    { name: 't4', floor: 400_000n, weight: 2 },
+    { name: 'v100', floor: 1_000_000n, weight: 1 },
+  ];
+  const stream = new DemandStream(pools, mulberry32(seed), perMinute);
+  const timers = new Set<NodeJS.Timeout>();
+  signal.addEventListener('abort', () => timers.forEach(clearTimeout), { once: true });
+  while (!signal.aborted) {
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, stream.nextDelayMs());
+      timers.add(t);
+      signal.addEventListener('abort', () => r(), { once: true });
+    });
+    if (signal.aborted) break;
+    const d: DemoLease = stream.next();
+    const lease: ComputeLease = {
+      metadata: { name: d.name, namespace: d.namespace, labels: { 'pinfi.io/demo': 'true' } },
+      spec: { pool: d.pool, gpus: d.gpus, duration: d.duration, maxPrice: { perGpuHour: d.maxPerGpuHour.toString() }, deadline: new Date(Date.now() + 5 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'), payer: { address: address(PAYER_KEYS[d.namespace]), authorizationSecretRef: { name: `${d.name}-auth` } } },
+    };
+    m.applyLease(lease).catch(onError);
+    if (d.cancelAfterMs !== undefined) {
+      const t = setTimeout(() => void m.env.cluster.kubectl(['delete', 'computelease', d.name, '-n', d.namespace, '--wait=false']).catch(onError), d.cancelAfterMs);
+      timers.add(t);
+    }
+  }
+}
