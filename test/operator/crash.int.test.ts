@@ -25,6 +25,7 @@ const PAYER_KEY = ANVIL_KEYS[5];
 const PAYER = new Wallet(PAYER_KEY).address;
 const PROVIDER = new Wallet(ANVIL_KEYS[6]).address;
 const LEASES = 8;
+const MIN_KILLS = 5;
 let chain: ChainMarket;
 let op: OperatorProcess | undefined;
 let ns: string;
@@ -105,7 +106,7 @@ test('kill -9 at random moments of many leases: each opened once, settled once, 
   }
   // Chaos: kill and restart the operator every 0.5–2 s (plus its start-up time); cancel half the leases once they are Active.
   const cancelled = new Set<string>();
-  const deadline = Date.now() + 150_000;
+  const deadline = Date.now() + 240_000;
   let kills = 0;
   for (;;) {
     await new Promise((r) => setTimeout(r, 500 + random() * 1500));
@@ -118,7 +119,9 @@ test('kill -9 at random moments of many leases: each opened once, settled once, 
       }
     }
     const done = now.every((l) => l.status?.phase === 'Settled' || (cancelled.has(l.metadata?.name ?? '') && l.metadata?.deletionTimestamp));
-    if ((done && now.length === LEASES / 2) || Date.now() > deadline) break;
+    // At least MIN_KILLS kills whatever the machine's pace: kills after every lease is done
+    // check that a restart settles nothing twice.
+    if ((done && now.length === LEASES / 2 && kills >= MIN_KILLS) || Date.now() > deadline) break;
     await op.kill();
     kills++;
     op = await startOp();
@@ -128,7 +131,7 @@ test('kill -9 at random moments of many leases: each opened once, settled once, 
     const ls = await leases();
     return ls.length === LEASES / 2 && ls.every((l) => l.status?.phase === 'Settled') ? ls : undefined;
   }, 120_000, 500);
-  expect(kills).toBeGreaterThanOrEqual(4);
+  expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
 
   const escrow = LeaseEscrow__factory.connect(chain.escrow, chain.provider);
   const opened = await escrow.queryFilter(escrow.filters.LeaseOpened(), 0);
