@@ -18,7 +18,7 @@ import { MarketView } from './pools/market-view.js';
 import { poolMetrics } from './pools/metrics.js';
 import { LEASES_BY_POOL, makePoolReconciler, PODS_BY_NODE } from './pools/reconciler.js';
 import { httpApp, listen, type LeaseSummary } from './server/http.js';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { ReservationLedger } from './leases/ledger.js';
 import { makeLeaseReconciler, type LeaseHooks } from './leases/reconciler.js';
 import { ChainClient, createProvider, loadSigner } from './settlement/index.js';
@@ -118,6 +118,30 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     registry,
     'pinfi_chain_errors_total',
     () => new Counter({ name: 'pinfi_chain_errors_total', help: 'Chain operations that failed and will be retried (alert on a rising rate)', labelNames: ['operation'] as const, registers: [] }),
+  );
+  // Leases by pool and phase, counted from the cache when scraped (the dashboard's "leases by state").
+  registerOnce(
+    registry,
+    'pinfi_leases',
+    () =>
+      new Gauge({
+        name: 'pinfi_leases',
+        help: 'ComputeLeases by pool and phase',
+        labelNames: ['pool', 'phase'] as const,
+        registers: [],
+        collect() {
+          this.reset();
+          const counts = new Map<string, number>();
+          for (const l of leases.store.list()) {
+            const k = `${l.spec.pool}\u0000${l.status?.phase ?? 'Pending'}`;
+            counts.set(k, (counts.get(k) ?? 0) + 1);
+          }
+          for (const [k, n] of counts) {
+            const [pool, phase] = k.split('\u0000');
+            this.set({ pool: pool ?? '', phase: phase ?? '' }, n);
+          }
+        },
+      }),
   );
   let chain: ChainClient | undefined;
   if (config.chain) {

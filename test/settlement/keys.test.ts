@@ -42,7 +42,16 @@ test('warns when the key file is readable by others', () => {
   chmodSync(file, 0o644);
   const { lines, logger } = recorder();
   loadSigner({ file }, { logger });
-  expect(lines.some((l) => /readable by group or others/.test(l))).toBe(true);
+  expect(lines.some((l) => /readable by others/.test(l))).toBe(true);
+});
+
+test('does not warn for a Secret volume readable by its group (0440 with fsGroup)', () => {
+  const file = join(dir, 'group-key');
+  writeFileSync(file, KEY);
+  chmodSync(file, 0o440);
+  const { lines, logger } = recorder();
+  loadSigner({ file }, { logger });
+  expect(lines.some((l) => /readable by/.test(l))).toBe(false);
 });
 
 test.each([

@@ -24,7 +24,7 @@ function readRaw(source: KeySource, logger?: Logger): string {
       throw new KeyInvalidError(`cannot read ${describe(source)}: ${(err as NodeJS.ErrnoException).code ?? 'read error'}`);
     }
     try {
-      if ((statSync(source.file).mode & 0o077) !== 0) logger?.warn(`${describe(source)} is readable by group or others; restrict it to mode 0600`);
+      if ((statSync(source.file).mode & 0o007) !== 0) logger?.warn(`${describe(source)} is readable by others; restrict it to mode 0600 (or 0440 with fsGroup)`);
     } catch {
       /* stat failing after a successful read is not worth failing for */
     }
