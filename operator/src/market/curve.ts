@@ -41,11 +41,25 @@ function smallestWithSquareAtLeast(t: bigint, m: bigint): bigint {
   return x * x * m < t ? x + 1n : x;
 }
 
+const K_MASK = K_ONE - 1n;
+
+/**
+ * The switch points in 1/SUB GPU for k·SUB² = t. With L an integer, L · 2^64 <= t ⟺ L <= ⌊t/2^64⌋
+ * and L · 2^64 >= t ⟺ L >= ⌈t/2^64⌉, so the square-root checks run on K-sized numbers:
+ *   c = smallest c with c² · ceiling >= ⌈t/2^64⌉,  fl = largest f with f² · floor <= ⌊t/2^64⌋
+ */
+function ceilingSwitch(t: bigint, ceiling: bigint): bigint {
+  return smallestWithSquareAtLeast((t + K_MASK) >> K_SHIFT, ceiling);
+}
+function floorSwitch(t: bigint, floor: bigint): bigint {
+  return largestWithSquareAtMost(t >> K_SHIFT, floor);
+}
+
 /** The switch points of the clamped curve for constant `k` (scaled by K_ONE), in 1/SUB GPU. */
 export function curveBounds(k: bigint, floor: bigint, ceiling: bigint): Bounds {
   const t = k * SUB2;
-  const c = smallestWithSquareAtLeast(t, ceiling * K_ONE);
-  const fl = largestWithSquareAtMost(t, floor * K_ONE);
+  const c = ceilingSwitch(t, ceiling);
+  const fl = floorSwitch(t, floor);
   return { c, f: fl > c ? fl : c };
 }
 
@@ -83,8 +97,8 @@ export function areaBetween(k: bigint, floor: bigint, ceiling: bigint, lo: bigin
   const LO = lo * SUB;
   const HI = hi * SUB;
   // a switch point on the far side of the order may stand in for the real one: same area
-  const c = loPastCeiling ? LO : smallestWithSquareAtLeast(t, cw);
-  const fl = hiBeforeFloor ? HI : largestWithSquareAtMost(t, fw);
+  const c = loPastCeiling ? LO : ceilingSwitch(t, ceiling);
+  const fl = hiBeforeFloor ? HI : floorSwitch(t, floor);
   const f = fl > c ? fl : c;
   let flat = 0n; // base units · GPU per hour, times SUB
   const ceilTop = HI < c ? HI : c;
@@ -107,7 +121,6 @@ export type Priced = {
 };
 
 const HOUR = 3600n;
-const K_MASK = K_ONE - 1n;
 
 /**
  * The cost of taking the GPUs between `lo` and `hi` for `seconds`, rounded up,
@@ -121,10 +134,10 @@ export function priceOrder(k: bigint, floor: bigint, ceiling: bigint, lo: number
   // are multiplied as safe integers before they become bigints.
   const kDown = k >> K_SHIFT;
   const kUp = (k + K_MASK) >> K_SHIFT;
-  const lo2 = BigInt(lo * lo);
+  const lo2 = safeProduct(lo, lo);
   const gs = safeProduct(hi - lo, seconds);
   if (lo2 * floor >= kUp) return { total: divUp(floor * gs, HOUR), spotBefore: floor, spotAfter: floor };
-  const hi2 = BigInt(hi * hi);
+  const hi2 = safeProduct(hi, hi);
   if (hi2 * ceiling <= kDown) return { total: divUp(ceiling * gs, HOUR), spotBefore: ceiling, spotAfter: ceiling };
   const hiBeforeFloor = hi2 * floor <= kDown; // hi <= xf
   const loPastCeiling = lo2 * ceiling > kDown; // lo > xc
@@ -154,8 +167,8 @@ function straddleTotal(
   const LO = BigInt(lo) * SUB;
   const HI = BigInt(hi) * SUB;
   const t = k * SUB2;
-  const c = loPastCeiling ? LO : smallestWithSquareAtLeast(t, ceiling * K_ONE);
-  const fl = hiBeforeFloor ? HI : largestWithSquareAtMost(t, floor * K_ONE);
+  const c = loPastCeiling ? LO : ceilingSwitch(t, ceiling);
+  const fl = hiBeforeFloor ? HI : floorSwitch(t, floor);
   const f = fl > c ? fl : c;
   let flat = 0n; // base units · GPU per hour, times SUB
   const ceilTop = HI < c ? HI : c;
@@ -169,7 +182,7 @@ function straddleTotal(
   // s · (flat/SUB + K·SUB·(b − a)/(a·b)) / 3600, with K = k / 2^64:
   // ceil((X + Y/2^64) / D) = ceil((X + ceil(Y/2^64)) / D) for an integer X
   const ab = a * b;
-  const curved = (s * k * SUB2 * (b - a) + K_MASK) >> K_SHIFT;
+  const curved = (s * t * (b - a) + K_MASK) >> K_SHIFT;
   return divUp(s * flat * ab + curved, SUB * ab * HOUR);
 }
 

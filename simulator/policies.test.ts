@@ -1,0 +1,106 @@
+// Each policy on small traces whose outcome is worked out by hand (1 token = 1,000,000 base
+// units; reference price 1 token per GPU-hour; providers' cost 0.4; fee 1%).
+import { ammMarket } from './policies/amm.js';
+import { auctionMarket } from './policies/auction.js';
+import { fixedMarket } from './policies/fixed.js';
+import { run } from './runner.js';
+import { sweepFixed } from './search.js';
+import { context, pool, task } from './testing/builders.js';
+
+const opts = { sampleSeconds: 0, tickSeconds: 600 };
+
+describe('fixed: one price and a FCFS queue with backfilling', () => {
+  const ctx = context([pool('a', [2])]);
+  const tasks = [
+    task({ arrival: 0, gpus: 1, seconds: 3600, multiplier: 2 }), // served at 0: 1 token
+    task({ arrival: 10, gpus: 2, seconds: 3600, multiplier: 1.5 }), // 1 GPU free: queues until t1 ends at 3600
+    task({ arrival: 20, gpus: 1, seconds: 1800, multiplier: 0.5 }), // below the price: leaves
+    task({ arrival: 30, gpus: 1, seconds: 1800, multiplier: 3, patience: 600 }), // backfills the free GPU
+  ];
+  const r = run(fixedMarket(ctx, 1), tasks, ctx, { ...opts, horizon: 7200 });
+
+  test('who is served, when, for how much', () => {
+    expect(r.total).toMatchObject({ served: 3, unserved: 1, waited: 1, waitP50: 0, waitP95: 3590 });
+    expect(r.total.paid).toBe(3_500_000n); // 1 + 0.5 + 2 tokens
+    expect(r.total.fee).toBe(35_000n);
+    expect(r.total.gpuHours).toBeCloseTo(3.5, 12);
+    expect(r.total.value).toBeCloseTo(6_500_000, 3); // 2·1 + 3·0.5 + 1.5·2
+    expect(r.total.cost).toBeCloseTo(1_400_000, 3); // 0.4 · 3.5 GPU-hours
+  });
+
+  test('utilisation is the time average of GPUs in use', () => {
+    // 1 GPU on [0,30), 2 on [30,1830), 1 on [1830,3600), 2 on [3600,7200)
+    expect(r.total.utilisation).toBeCloseTo((1 * 30 + 2 * 1800 + 1 * 1770 + 2 * 3600) / (2 * 7200), 12);
+  });
+});
+
+describe('amm: the engine prices the last GPUs up and a limit order waits for the floor', () => {
+  // 10 GPUs, floor 1 token: depth 1 GPU, X* = 1 + 1 GPU, K = floor · X*²; the 10th GPU costs
+  // K (1/1 − 1/2) = 2 × floor. Sold in milli-GPUs, same prices.
+  const ctx = context([pool('a', [10])]);
+  const tasks = [
+    task({ gpus: 9, multiplier: 2 }), // all at the floor: 9 tokens
+    task({ gpus: 1, multiplier: 1.5, patience: 7200 }), // quote 2 tokens > 1.5: waits
+    task({ gpus: 1, multiplier: 3 }), // 2 tokens ≤ 3: takes the last GPU
+  ];
+  const r = run(ammMarket(ctx, { floor: 1 }), tasks, ctx, { ...opts, horizon: 7200 });
+
+  test('9 tokens, then 2, then the waiting buyer gets the floor when the pool empties at 1 h', () => {
+    expect(r.total).toMatchObject({ served: 3, unserved: 0, waited: 1, waitP95: 3600 });
+    expect(r.total.paid).toBe(12_000_000n);
+    expect(r.total.value - r.total.cost).toBeCloseTo(22_500_000 - 4_400_000, 3);
+  });
+
+  test('a buyer who cannot wait long enough leaves', () => {
+    const impatient = [task({ gpus: 9, multiplier: 2 }), task({ gpus: 1, multiplier: 1.5, patience: 600 }), task({ gpus: 1, multiplier: 3 })];
+    const r2 = run(ammMarket(ctx, { floor: 1 }), impatient, ctx, opts);
+    expect(r2.total).toMatchObject({ served: 2, unserved: 1, waited: 1 });
+    expect(r2.total.paid).toBe(11_000_000n);
+  });
+
+  test('below the floor a buyer leaves at once', () => {
+    const r3 = run(ammMarket(ctx, { floor: 1 }), [task({ multiplier: 0.9 })], ctx, opts);
+    expect(r3.total).toMatchObject({ served: 0, unserved: 1, waited: 0 });
+  });
+});
+
+describe('auction: cheapest acceptable asks, pay-as-ask', () => {
+  // node 0: 1 GPU asking 0.8; node 1: 2 GPUs asking 1.2
+  const ctx = context([pool('a', [1, 2])]);
+  const tasks = [
+    task({ gpus: 2, multiplier: 1.5 }), // 0.8 + 1.2 = 2 tokens
+    task({ gpus: 1, multiplier: 1, patience: 7200 }), // only the 1.2 ask is left: waits
+    task({ gpus: 1, multiplier: 2 }), // takes the 1.2 ask
+  ];
+  const r = run(auctionMarket(ctx, { low: 0, high: 0, seed: 1, asks: [[0.8, 1.2]] }), tasks, ctx, opts);
+
+  test('the waiting buyer gets the 0.8 ask when it frees up', () => {
+    expect(r.total).toMatchObject({ served: 3, unserved: 0, waited: 1, waitP95: 3600 });
+    expect(r.total.paid).toBe(4_000_000n); // 2 + 1.2 + 0.8
+  });
+
+  test('asks are drawn per node, reproducibly, within the range', () => {
+    const big = context([pool('b', [1, 1, 1, 1, 1, 1, 1, 1])]);
+    const price = (seed: number): number => auctionMarket(big, { low: 0.5, high: 1.5, seed }).price(0, 0)!;
+    expect(price(3)).toBe(price(3));
+    expect(price(3)).toBeGreaterThanOrEqual(500_000);
+    expect(price(3)).toBeLessThanOrEqual(1_500_000);
+  });
+});
+
+describe('best-fixed: the price that earns most, in hindsight', () => {
+  // three 1-GPU-hour buyers worth 0.5, 1 and 2.1: revenue p · #(worth >= p) peaks at p = 2.1
+  const ctx = context([pool('a', [10])]);
+  const tasks = [task({ arrival: 0, multiplier: 0.5 }), task({ arrival: 100, multiplier: 1 }), task({ arrival: 200, multiplier: 2.1 })];
+  const sweep = sweepFixed(ctx, tasks, opts);
+
+  test('revenue-best and welfare-best prices', () => {
+    expect(sweep.bestRevenue.level).toBe(2.1);
+    expect(sweep.bestRevenue.revenue).toBe(2_100_000n);
+    // every price up to 0.5 serves all three: welfare (0.5 + 1 + 2.1) − 3 · 0.4; ties go to the lowest
+    expect(sweep.bestWelfare.welfare).toBeCloseTo(2_400_000, 3);
+    expect(sweep.bestWelfare.level).toBeLessThanOrEqual(0.5);
+    const one = sweep.points.find((p) => p.level === 1)!;
+    expect(one.revenue).toBe(2_000_000n);
+  });
+});

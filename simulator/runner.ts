@@ -1,0 +1,208 @@
+// The event loop: arrivals from the trace, departures when leases end, waiting buyers re-checked
+// when GPUs free up (and on a timer when prices drift), all in simulated seconds. No clock, no
+// cluster: a run is a pure function of the tasks, the market and the options.
+import { UNITS_PER_GPU } from './pools.js';
+import { MinHeap } from './heap.js';
+import type { SimTask } from './demand.js';
+import type { Market, MarketContext, Sale } from './policies/market.js';
+
+export type RunOptions = {
+  /** seconds between samples of the price and utilisation time series; 0 = none */
+  readonly sampleSeconds: number;
+  /** seconds between re-checks of waiting buyers when prices drift */
+  readonly tickSeconds: number;
+  /** end of the utilisation window, seconds (default: the last arrival) */
+  readonly horizon?: number;
+};
+
+export type Totals = {
+  served: number;
+  gpuHours: number;
+  /** what buyers paid, base units */
+  paid: bigint;
+  /** protocol fee out of it, base units */
+  fee: bigint;
+  /** value to buyers and cost to providers of what was served, base units */
+  value: number;
+  cost: number;
+};
+
+export type PoolResult = Totals & {
+  /** time-averaged share of the pool's GPUs in use over the window */
+  utilisation: number;
+  /** waits of the tasks served here, seconds (a task left unserved belongs to no pool) */
+  waitP50: number;
+  waitP95: number;
+};
+
+export type Series = {
+  /** sample times, seconds */
+  readonly t: number[];
+  /** per pool: milli-GPUs in use at each sample */
+  readonly used: number[][];
+  /** per pool: price per GPU-hour for one GPU at each sample, base units (null: none free) */
+  readonly price: (number | null)[][];
+};
+
+export type RunResult = {
+  readonly pools: PoolResult[];
+  readonly total: Totals & {
+    readonly tasks: number;
+    /** left without being served (price too high or patience ran out) */
+    readonly unserved: number;
+    /** had to wait at least once */
+    readonly waited: number;
+    /** what buyers paid for leases that started on each day of the trace, base units */
+    readonly paidByDay: readonly number[];
+    /** waits of served tasks, seconds */
+    readonly waitP50: number;
+    readonly waitP95: number;
+    readonly utilisation: number;
+  };
+  readonly series?: Series;
+};
+
+const zero = (): Totals => ({ served: 0, gpuHours: 0, paid: 0n, fee: 0n, value: 0, cost: 0 });
+
+export function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/** Replay `tasks` (sorted by arrival) against `market`. */
+export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContext, options: RunOptions): RunResult {
+  const n = ctx.pools.length;
+  const horizon = options.horizon ?? (tasks.length > 0 ? tasks[tasks.length - 1]!.arrival : 0);
+  const pools = ctx.pools.map(() => ({ ...zero(), used: 0, area: 0, last: 0, waits: [] as number[] }));
+  const departures = new MinHeap<Sale>();
+  const waits: number[] = [];
+  const feeBps = BigInt(ctx.feeBps);
+  const series: Series | undefined = options.sampleSeconds > 0 ? { t: [], used: pools.map(() => []), price: pools.map(() => []) } : undefined;
+  let waiting: SimTask[] = [];
+  const paidByDay: number[] = [];
+  let unserved = 0;
+  let waited = 0;
+
+  const advance = (p: (typeof pools)[number], now: number): void => {
+    const t = Math.min(now, horizon);
+    if (t > p.last) {
+      p.area += p.used * (t - p.last);
+      p.last = t;
+    }
+  };
+  const start = (sale: Sale, now: number): void => {
+    const { task } = sale;
+    const p = pools[sale.pool]!;
+    advance(p, now);
+    p.used += task.units;
+    const gpuHours = (task.units / UNITS_PER_GPU) * (task.seconds / 3600);
+    p.served++;
+    p.gpuHours += gpuHours;
+    p.paid += sale.paid;
+    p.fee += (sale.paid * feeBps) / 10_000n;
+    p.value += (task.multiplier * ctx.reference[sale.pool]! * gpuHours);
+    p.cost += ctx.demand.costRatio * ctx.reference[sale.pool]! * gpuHours;
+    waits.push(now - task.arrival);
+    p.waits.push(now - task.arrival);
+    const day = Math.floor(now / 86400);
+    while (paidByDay.length <= day) paidByDay.push(0);
+    paidByDay[day]! += Number(sale.paid);
+    departures.push(now + task.seconds, sale);
+  };
+  const scan = (now: number): void => {
+    const kept: SimTask[] = [];
+    for (const task of waiting) {
+      if (now > task.arrival + task.patience) {
+        unserved++;
+        continue;
+      }
+      const sale = market.tryServe(task, now);
+      if (sale) start(sale, now);
+      else kept.push(task);
+    }
+    waiting = kept;
+  };
+
+  let next = 0;
+  let tick = Infinity;
+  let sample = series ? 0 : Infinity;
+  for (;;) {
+    const now = Math.min(next < tasks.length ? tasks[next]!.arrival : Infinity, departures.peekKey(), tick, sample);
+    if (now === Infinity) break;
+    let freed = false;
+    while (departures.peekKey() <= now) {
+      const sale = departures.pop()!;
+      const p = pools[sale.pool]!;
+      advance(p, now);
+      p.used -= sale.task.units;
+      market.release(sale, now);
+      freed = true;
+    }
+    if (series && now === sample) {
+      series.t.push(now);
+      for (let i = 0; i < n; i++) {
+        series.used[i]!.push(pools[i]!.used);
+        series.price[i]!.push(market.price(i, now) ?? null);
+      }
+      sample = now + options.sampleSeconds <= horizon ? now + options.sampleSeconds : Infinity;
+    }
+    if (waiting.length > 0 && (freed || now === tick)) scan(now);
+    while (next < tasks.length && tasks[next]!.arrival <= now) {
+      const task = tasks[next++]!;
+      const sale = market.tryServe(task, now);
+      if (sale) start(sale, now);
+      else if (market.willWait(task)) {
+        waiting.push(task);
+        waited++;
+      } else unserved++;
+    }
+    if (waiting.length === 0 || !market.drifts) tick = Infinity;
+    else if (tick <= now) tick = now + options.tickSeconds;
+    if (waiting.length === 0 && next >= tasks.length && departures.size === 0 && sample === Infinity) break;
+  }
+  unserved += waiting.length;
+
+  const total = { ...zero(), area: 0 };
+  for (const p of pools) {
+    advance(p, horizon);
+    total.served += p.served;
+    total.gpuHours += p.gpuHours;
+    total.paid += p.paid;
+    total.fee += p.fee;
+    total.value += p.value;
+    total.cost += p.cost;
+    total.area += p.area;
+  }
+  const units = ctx.pools.reduce((a, p) => a + p.units, 0);
+  waits.sort((a, b) => a - b);
+  const result: RunResult = {
+    pools: pools.map((p, i) => ({
+      waitP50: percentile(p.waits.sort((a, b) => a - b), 0.5),
+      waitP95: percentile(p.waits, 0.95),
+      served: p.served,
+      gpuHours: p.gpuHours,
+      paid: p.paid,
+      fee: p.fee,
+      value: p.value,
+      cost: p.cost,
+      utilisation: horizon > 0 && ctx.pools[i]!.units > 0 ? p.area / (horizon * ctx.pools[i]!.units) : 0,
+    })),
+    total: {
+      served: total.served,
+      gpuHours: total.gpuHours,
+      paid: total.paid,
+      fee: total.fee,
+      value: total.value,
+      cost: total.cost,
+      tasks: tasks.length,
+      unserved,
+      waited,
+      paidByDay,
+      waitP50: percentile(waits, 0.5),
+      waitP95: percentile(waits, 0.95),
+      utilisation: horizon > 0 && units > 0 ? total.area / (horizon * units) : 0,
+    },
+  };
+  return series ? { ...result, series } : result;
+}
