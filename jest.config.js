@@ -22,7 +22,9 @@ const common = {
 /** @type {import('jest').Config} */
 export default {
   testTimeout: 180_000,
-  maxWorkers: 2,
+  // One test file at a time: integration files start their own operators, which (unscoped)
+  // reconcile every pool and lease in the shared cluster; two at once fight over them.
+  maxWorkers: 1,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.test.ts'], testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.ts$'] },
     {
