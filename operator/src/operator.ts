@@ -23,7 +23,6 @@ import { ReservationLedger } from './leases/ledger.js';
 import { makeLeaseReconciler, type LeaseHooks } from './leases/reconciler.js';
 import { ChainClient, createProvider, loadSigner } from './settlement/index.js';
 import { registerOnce } from './telemetry/metrics.js';
-import { enforcementControllers } from './enforcement/controllers.js';
 import { apiCode } from './kube/errors.js';
 import type { V1Secret } from '@kubernetes/client-node';
 import { createRegistry } from './telemetry/metrics.js';
@@ -191,13 +190,6 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     .watch(leases)
     .watch(pools, { map: (p) => leases.store.byIndex(LEASES_BY_POOL, p.metadata?.name ?? '').map((l) => `${l.metadata?.namespace}/${l.metadata?.name}`) });
 
-  // Pool-node taints, scheduling gates of lease pods, eviction at end time + grace, and notices
-  // on GPU pods kept off pool nodes (operator/src/enforcement, docs/scheduling.md).
-  const enforcement = enforcementControllers(
-    { rest: clients.rest, factory, recorder, registry, clock, logger },
-    { leaseEndGraceMs: config.graceSeconds * 1000, evictionTimeoutMs: 120_000 },
-  );
-
   factory.start();
   let synced = false;
   void factory.waitForSync().then((ok) => (synced = ok));
@@ -225,7 +217,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
 
   const stopAll = new AbortController();
   const runControllers = (signal: AbortSignal) =>
-    Promise.all([poolController, leaseController, ...Object.values(enforcement)].map((c) => c.start(signal))).then(() => undefined);
+    Promise.all([poolController, leaseController].map((c) => c.start(signal))).then(() => undefined);
   let running: Promise<void>;
   if (config.leaderElect) {
     const elector = new LeaderElector({

@@ -332,11 +332,13 @@ describe('RBAC is not too tight: the components run as their ServiceAccounts thr
     const answer = (await postJson(`${plugin?.url}/filter`, {
       Pod: { metadata: { name: 'worker-0', namespace: TEAM, uid: randomBytes(4).toString('hex'), labels: { 'pinfi.io/lease': 'train' } }, spec: { schedulerName: 'pinfi', containers: [{ name: 'c', resources: { limits: { 'nvidia.com/gpu': '1' } } }] } },
       NodeNames: [...NODES, 'cpu-0'],
-    })) as { NodeNames: string[] | null; FailedAndUnresolvableNodes: Record<string, string> | null; Error?: string };
+    })) as { NodeNames: string[] | null; FailedNodes: Record<string, string> | null; FailedAndUnresolvableNodes: Record<string, string> | null; Error?: string };
     expect(answer.Error ?? '').toBe('');
     expect(answer.NodeNames?.length).toBe(1);
     expect(reserved).toContain(answer.NodeNames?.[0]);
-    expect(Object.keys(answer.FailedAndUnresolvableNodes ?? {})).toContain('cpu-0');
+    // Every rejected node comes back with a reason (in either map, as the extender judges it).
+    const rejected = { ...(answer.FailedNodes ?? {}), ...(answer.FailedAndUnresolvableNodes ?? {}) };
+    expect(rejected['cpu-0']).toMatch(/\w/);
   }, 30_000);
 
   test('the webhook serves the chart certificate, trusted through the caBundle the chart put in the webhook configuration', async () => {
