@@ -70,8 +70,10 @@ export function startProcess(opts: StartOptions): Managed {
     env: opts.env ?? process.env,
     cwd: opts.cwd,
   });
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
+  // Two sources into one log: neither may end it (pipe's default), or the other's last lines
+  // hit a closed stream ("write after end"); it is ended when the process exits.
+  child.stdout?.pipe(out, { end: false });
+  child.stderr?.pipe(out, { end: false });
   const exited = new Promise<string>((resolve) => {
     child.on('error', (err) => resolve(`failed to start: ${err.message}`));
     child.on('exit', (code, signal) => resolve(signal ? `signal ${signal}` : `code ${code}`));
@@ -85,6 +87,8 @@ export function startProcess(opts: StartOptions): Managed {
     done = true;
     live.delete(managed);
   });
+  // 'close' comes after both output streams have ended: only then is the log complete.
+  child.on('close', () => out.end());
   const managed: Managed = {
     name: opts.name,
     pid,
@@ -99,7 +103,6 @@ export function startProcess(opts: StartOptions): Managed {
         killGroup(pid, 'SIGKILL');
         await exited;
       }
-      out.end();
     },
   };
   live.add(managed);
