@@ -1,6 +1,6 @@
 // Benchmark: kube-scheduler's throughput placing lease pods on the 1,213 OpenB GPU nodes, with the
-// PinFi extender and without it, in the same run. Each round queues N lease pods (1 GPU each, 100
-// Active leases reserving 200 A100 nodes) under a scheduler name no scheduler serves yet, then
+// PinFi extender and without it, in the same run. Each round queues N lease pods (1 GPU each,
+// N/10 Active leases of 10 GPUs on two A100 nodes) under a scheduler name no scheduler serves yet, then
 // starts a kube-scheduler of its own (client qps/burst raised, no leader election) whose only
 // profile has that name, with the PinFi extender, with a do-nothing Node.js extender (parses the
 // request, echoes the node names: the floor for any extender process on this machine), or with
@@ -43,7 +43,8 @@ const arg = (name: string, def: number): number => {
 };
 const PODS = arg('--pods', 500);
 const ROUNDS = arg('--rounds', 4);
-const LEASES = 100;
+/** Leases of 10 GPUs (5 on each of two A100 nodes); as many as the pods need. */
+const LEASES = Math.ceil(PODS / 10);
 const AFFINITY = !process.argv.includes('--no-affinity');
 const NS = 'bench';
 const csv = join(repoRoot, '..', 'shared', 'data', 'alibaba-openb-2023', 'openb_node_list_gpu_node.csv');
@@ -103,8 +104,9 @@ async function main(): Promise<void> {
       }
     }
 
-    // 100 Active leases on the A100 (G2) pool, each reserving 5 GPUs on two nodes.
+    // Active leases on the A100 (G2) pool, each reserving 5 GPUs on two nodes.
     const a100 = specs.filter((s) => s.labels?.['pinfi.io/openb-model'] === 'G2').map((s) => s.name);
+    if (LEASES * 2 > a100.length) throw new Error(`--pods ${PODS} needs ${LEASES * 2} A100 nodes; there are ${a100.length}`);
     const reserved = new Map<string, Set<string>>();
     const end = new Date(Date.now() + 6 * 3_600_000).toISOString();
     await inParallel(Array.from({ length: LEASES }, (_, i) => i), 16, async (i) => {

@@ -113,13 +113,15 @@ describe('reservation as node affinity', () => {
     expect(reservationAffinityPatch({}, [])).toEqual([]);
   });
 
-  test('releasing a gated pod pins it in the same patch, guarded by its resourceVersion', () => {
+  test('releasing a gated pod pins it in the same patch; rewriting its own affinity is guarded by its resourceVersion', () => {
     const p: V1Pod = { metadata: { resourceVersion: '42' }, spec: { containers: [], schedulingGates: [{ name: LEASE_GATE }] } };
-    expect(gateRemovalPatch(p, ['n1'])?.map((o) => `${o.op} ${o.path}`)).toEqual([
+    expect(gateRemovalPatch(p, ['n1'])?.map((o) => `${o.op} ${o.path}`)).toEqual(['test /spec/schedulingGates/0/name', 'remove /spec/schedulingGates/0', 'add /spec/affinity']);
+    const withAffinity: V1Pod = { ...p, spec: { ...p.spec!, affinity: { podAntiAffinity: {} } } };
+    expect(gateRemovalPatch(withAffinity, ['n1'])?.map((o) => `${o.op} ${o.path}`)).toEqual([
       'test /metadata/resourceVersion',
       'test /spec/schedulingGates/0/name',
       'remove /spec/schedulingGates/0',
-      'add /spec/affinity',
+      'add /spec/affinity/nodeAffinity',
     ]);
   });
 });

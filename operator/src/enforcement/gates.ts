@@ -20,8 +20,10 @@ import { LEASE_GATE, PODS_BY_LEASE, hasLeaseGate, leaseRef } from './names.js';
 /** The JSON patch that removes the lease gate from `pod` (guarded by a test of its position), or undefined. */
 /**
  * The JSON patch that removes the lease gate from `pod` (guarded by a test of its position) and
- * pins the pod to `nodes` (guarded by a test of the resourceVersion it was computed from), or
- * undefined when the pod has no lease gate.
+ * pins the pod to `nodes`, or undefined when the pod has no lease gate. When pinning rewrites
+ * an affinity the pod already has, the patch is also guarded by the resourceVersion it was
+ * computed from (a pod without affinity needs no such guard, so a status update in between
+ * does not cost a re-read).
  */
 export function gateRemovalPatch(pod: V1Pod, nodes: readonly string[] = []): JsonPatchOp[] | undefined {
   const i = (pod.spec?.schedulingGates ?? []).findIndex((g) => g.name === LEASE_GATE);
@@ -29,8 +31,9 @@ export function gateRemovalPatch(pod: V1Pod, nodes: readonly string[] = []): Jso
   // A gated pod's own node affinity terms may only gain requirements: no rewrite.
   const affinity = reservationAffinityPatch(pod.spec, nodes, false);
   const rv = pod.metadata?.resourceVersion;
+  const rewrites = affinity.length > 0 && pod.spec?.affinity !== undefined;
   return [
-    ...(affinity.length > 0 && rv ? [{ op: 'test' as const, path: '/metadata/resourceVersion', value: rv }] : []),
+    ...(rewrites && rv ? [{ op: 'test' as const, path: '/metadata/resourceVersion', value: rv }] : []),
     { op: 'test', path: `/spec/schedulingGates/${i}/name`, value: LEASE_GATE },
     { op: 'remove', path: `/spec/schedulingGates/${i}` },
     ...affinity,
@@ -74,7 +77,7 @@ export async function removeSchedulingGates(
   opts: { reservedNodes?: readonly string[]; concurrency?: number } = {},
 ): Promise<string[]> {
   const released: string[] = [];
-  const errors = await forEachLimited(pods.filter(hasLeaseGate), opts.concurrency ?? 16, async (p) => {
+  const errors = await forEachLimited(pods.filter(hasLeaseGate), opts.concurrency ?? 32, async (p) => {
     if (await removeGate(rest, p, opts.reservedNodes ?? [])) released.push(`${p.metadata?.namespace}/${p.metadata?.name}`);
   });
   throwIfAny(errors, 'removing scheduling gates');
