@@ -1,7 +1,10 @@
 // The local PinFi market: a control plane with simulated GPU nodes of three OpenB models (each
 // labelled with a provider's payout address), anvil with the test stablecoin and the escrow,
-// funded demo payers, the operator, the example pools and leases, and a seeded demand stream.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+// funded demo payers, the operator, the scheduler extension as the chart runs it (extender,
+// admission webhook, a second kube-scheduler), the example pools and leases, and a seeded demand
+// stream. Every lease gets one pod, which the webhook, the operator and the `pinfi` scheduler
+// place on the lease's reserved GPUs.
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -17,6 +20,7 @@ import { freePort } from '../test/env/ports.js';
 import { repoRoot, runDir } from '../test/env/paths.js';
 import { address, ESCROW_ADDRESS, OPERATOR_KEY, PAYER_KEYS, PROVIDER_KEYS, TOKEN_ADDRESS } from './accounts.js';
 import { DemandStream, mulberry32, type DemoLease } from './demand.js';
+import { startLocalScheduling, type LocalScheduling } from './scheduling.js';
 
 export type LocalMarketOptions = {
   name: string;
@@ -30,6 +34,7 @@ export type LocalMarket = {
   readonly chain: ChainMarket;
   readonly operator: OperatorHandle;
   readonly operatorUrl: string;
+  readonly scheduling: LocalScheduling;
   readonly kubeConfig: KubeConfig;
   /** Applies a lease manifest and signs its authorisation as the namespace's demo payer. */
   applyLease(lease: ComputeLease): Promise<void>;
@@ -38,12 +43,47 @@ export type LocalMarket = {
 
 const NAMESPACES = ['team-a', 'team-b'] as const;
 
+/** The lease's workload: one pod with one GPU, labelled with its lease and owned by it. */
+export function leasePod(ns: string, lease: string, uid: string): V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `${lease}-0`,
+      namespace: ns,
+      labels: { 'pinfi.io/lease': lease, 'pinfi.io/demo': 'true' },
+      ownerReferences: [{ apiVersion: 'pinfi.io/v1alpha1', kind: 'ComputeLease', name: lease, uid }],
+    },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'train', image: 'registry.example/train:1', resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+    },
+  };
+}
+
 export async function startLocalMarket(opts: LocalMarketOptions): Promise<LocalMarket> {
   const log = opts.log;
   // Providers: alternate nodes between the two demo providers' payout addresses.
   const nodes = opts.nodes.map((n, i) => ({ ...n, labels: { ...n.labels, 'pinfi.io/payout-address': address(PROVIDER_KEYS[i % 2] as string) } }));
   const env = await startEnvironment({ name: opts.name, nodes, log, ...(opts.anvilPort !== undefined ? { anvilPort: opts.anvilPort } : {}) });
+  const stops: (() => Promise<unknown>)[] = [() => env.stop()];
+  const stopAll = async () => {
+    for (const s of stops.reverse()) await s().catch((e: unknown) => log(`[pinfi] cleanup: ${(e as Error).message}`));
+  };
   try {
+    const logDir = join(runDir, 'logs');
+    mkdirSync(logDir, { recursive: true });
+    const pluginLog = createWriteStream(join(logDir, `scheduler-plugin-${opts.name}.log`), { flags: 'a' });
+    stops.push(async () => pluginLog.end());
+    // The scheduler extension starts while the contracts deploy.
+    const schedulingStarting = startLocalScheduling({
+      cluster: env.cluster,
+      logDir,
+      logger: createLogger({ level: 'info', fields: { app: 'pinfi-scheduler-plugin' }, write: (l) => pluginLog.write(`${l}\n`) }),
+      log,
+    });
+    // Registered at once, so a failure below stops it too.
+    stops.push(async () => (await schedulingStarting.catch(() => undefined))?.stop());
     log('[pinfi] deploying the test stablecoin and the escrow on anvil…');
     const chain = await deployChainMarket(env.anvil.rpcUrl, OPERATOR_KEY);
     if (chain.token !== TOKEN_ADDRESS || chain.escrow !== ESCROW_ADDRESS) {
@@ -52,9 +92,8 @@ export async function startLocalMarket(opts: LocalMarketOptions): Promise<LocalM
     for (const key of Object.values(PAYER_KEYS)) await fundPayer(chain, key, 1_000_000n * 10n ** 6n);
     log(`[pinfi] escrow ${chain.escrow}, token ${chain.token}; payers funded with 1,000,000 USDC each`);
 
-    const logDir = join(runDir, 'logs');
-    mkdirSync(logDir, { recursive: true });
     const opLog = createWriteStream(join(logDir, `operator-${opts.name}.log`), { flags: 'a' });
+    stops.push(async () => opLog.end());
     const port = await freePort();
     const config = parseConfig(
       ['--kubeconfig', env.cluster.kubeconfig, '--http-host', '127.0.0.1', '--http-port', String(port), '--no-leader-elect', '--price-refresh', '5',
@@ -62,6 +101,7 @@ export async function startLocalMarket(opts: LocalMarketOptions): Promise<LocalM
       { PINFI_SETTLER_KEY: OPERATOR_KEY },
     );
     const operator = await startOperator(config, { logger: createLogger({ level: 'info', write: (l) => opLog.write(`${l}\n`) }), env: { PINFI_SETTLER_KEY: OPERATOR_KEY } });
+    stops.push(() => operator.stop());
     const operatorUrl = `http://127.0.0.1:${operator.httpPort}`;
     log(`[pinfi] operator running (API ${operatorUrl}, log ${join(logDir, `operator-${opts.name}.log`)})`);
 
@@ -81,21 +121,18 @@ export async function startLocalMarket(opts: LocalMarketOptions): Promise<LocalM
         maxAmount: 10n ** 12n, deadline: BigInt(Math.floor(Date.now() / 1000) + 86_400), nonce: BigInt(`0x${uid.replace(/-/g, '').slice(0, 12)}`),
       });
       await core.createNamespacedSecret({ namespace: ns, body: secret }).catch(() => undefined);
+      await core.createNamespacedPod({ namespace: ns, body: leasePod(ns, name, uid) }).catch((e: unknown) => {
+        if ((e as { code?: number }).code !== 409) throw e;
+      });
     };
+    const scheduling = await schedulingStarting;
     for (const f of readdirSync(join(repoRoot, 'examples', 'leases')).filter((x) => x.endsWith('.yaml'))) {
       await applyLease(parse(readFileSync(join(repoRoot, 'examples', 'leases', f), 'utf8')) as ComputeLease);
     }
     log('[pinfi] example pools and leases applied (examples/)');
-    return {
-      env, chain, operator, operatorUrl, kubeConfig: kc, applyLease,
-      async stop() {
-        await operator.stop();
-        opLog.end();
-        await env.stop();
-      },
-    };
+    return { env, chain, operator, operatorUrl, scheduling, kubeConfig: kc, applyLease, stop: stopAll };
   } catch (e) {
-    await env.stop();
+    await stopAll();
     throw e;
   }
 }

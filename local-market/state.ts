@@ -1,5 +1,6 @@
 // What the live views show, sampled from the operator's own HTTP API (/pools and /leases) with a
-// short history per pool for the charts.
+// short history per pool for the charts, and the settlements seen so far (a cancelled lease
+// leaves the API once it has settled; its settlement stays on the page).
 import type { LeaseSummary } from '../operator/src/server/http.js';
 
 export type PoolSample = { name: string; product?: string; allocatable?: number; free?: number; spotPrice?: string };
@@ -13,9 +14,11 @@ export type MarketState = {
 };
 
 const HISTORY = 600;
+const SETTLEMENTS = 20;
 
 export class MarketSampler {
   private readonly history = new Map<string, Point[]>();
+  private readonly settled = new Map<string, LeaseSummary>();
   private latest: MarketState = { pools: [], leases: [], settlements: [], at: 0 };
 
   constructor(private readonly operatorUrl: string) {}
@@ -33,9 +36,29 @@ export class MarketSampler {
       this.history.set(p.name, h);
       return { ...p, utilization, history: h };
     });
-    const settlements = leases.filter((l) => l.settleTx).slice(-20);
-    this.latest = { pools: withHistory, leases, settlements, at: now };
+    for (const l of leases) {
+      const key = `${l.namespace}/${l.name}`;
+      if (!l.settleTx || this.settled.has(key)) continue;
+      this.settled.set(key, l);
+      if (this.settled.size > SETTLEMENTS) this.settled.delete(this.settled.keys().next().value as string);
+    }
+    this.latest = { pools: withHistory, leases, settlements: [...this.settled.values()], at: now };
     return this.latest;
+  }
+
+  /**
+   * Samples every intervalMs until `signal` aborts, handing each sample to onSample. A failed
+   * sample (the operator busy or restarting) keeps the previous state and is retried next time.
+   */
+  run(intervalMs: number, signal: AbortSignal, onSample: (s: MarketState) => void = () => undefined): void {
+    const tick = () => {
+      this.sample()
+        .then(onSample)
+        .catch(() => undefined);
+    };
+    tick();
+    const timer = setInterval(tick, intervalMs);
+    signal.addEventListener('abort', () => clearInterval(timer), { once: true });
   }
 
   get state(): MarketState {

@@ -1,6 +1,7 @@
 // `npm start`: the local PinFi market — a real Kubernetes control plane with simulated GPU nodes
-// from the Alibaba OpenB node list, anvil with the escrow, the operator, the example pools and
-// leases, a seeded stream of demo leases, and a live view in the terminal and the browser.
+// from the Alibaba OpenB node list, anvil with the escrow, the operator, the scheduler extension
+// (extender, admission webhook, second kube-scheduler), the example pools and leases, a seeded
+// stream of demo leases, and a live view in the terminal and the browser.
 // Ctrl-C tears everything down.
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
@@ -39,9 +40,10 @@ async function main(): Promise<void> {
   const nodes = o.nodes === 'small' ? smallNodeSet() : openbNodeSet(OPENB_NODES, { models, every: o.every });
   const log = (l: string) => console.log(l);
   const market = await startLocalMarket({ name: o.name, nodes, log, ...(o.anvilPort !== undefined ? { anvilPort: o.anvilPort } : {}) });
-  const sampler = new MarketSampler(market.operatorUrl);
-  const web = o.ui ? await startWebView(sampler, o.uiPort) : undefined;
   const stop = new AbortController();
+  const sampler = new MarketSampler(market.operatorUrl);
+  sampler.run(2_000, stop.signal);
+  const web = o.ui ? await startWebView(sampler, o.uiPort) : undefined;
   const errors: string[] = [];
   const demand = o.demand > 0 ? runDemand(market, o.demand, o.seed, stop.signal, (e) => errors.push(String((e as Error).message ?? e).slice(0, 200))) : Promise.resolve();
   const header = [
@@ -49,24 +51,21 @@ async function main(): Promise<void> {
     `  kubectl:  export KUBECONFIG=${market.env.cluster.kubeconfig}   (kubectl get gpupools; kubectl get computeleases -A)`,
     `  chain:    ${market.env.anvil.rpcUrl}  escrow ${market.chain.escrow}  token ${market.chain.token}`,
     `  operator: ${market.operatorUrl}/pools  /leases  /quote?pool=a100&gpus=4&hours=2  /metrics`,
+    `  scheduler: kube-scheduler "pinfi" with the extender at ${market.scheduling.plugin.extenderUrl}; lease pods: kubectl get pods -A -l pinfi.io/lease -o wide`,
     web ? `  browser:  ${web.url}` : '',
   ].filter(Boolean).join('\n');
   console.log(header);
+  const redraw = !o.plain && process.stdout.isTTY;
   const tick = setInterval(() => {
-    sampler
-      .sample()
-      .then((s) => {
-        const view = renderTerminal(s, header) + (errors.length ? `recent errors: ${errors.slice(-2).join(' | ')}\n` : '');
-        process.stdout.write(o.plain || !process.stdout.isTTY ? `${view}\n` : `\x1b[H\x1b[2J${view}`);
-      })
-      .catch(() => undefined);
-  }, o.plain || !process.stdout.isTTY ? 10_000 : 2_000);
+    const view = renderTerminal(sampler.state, header) + (errors.length ? `recent errors: ${errors.slice(-2).join(' | ')}\n` : '');
+    process.stdout.write(redraw ? `\x1b[H\x1b[2J${view}` : `${view}\n`);
+  }, redraw ? 2_000 : 10_000);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     clearInterval(tick);
-    console.log(`\n[pinfi] ${signal}: stopping the demand, the views, the operator, the control plane and anvil…`);
+    console.log(`\n[pinfi] ${signal}: stopping the demand, the views, the operator, the scheduler extension, the control plane and anvil…`);
     stop.abort();
     await demand.catch(() => undefined);
     web?.server.close();
