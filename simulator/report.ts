@@ -226,6 +226,7 @@ export function casesMarkdown(cases: readonly CaseResult[]): string {
   const scenarios = [...new Set(cases.map((c) => c.scenario))];
   const mm = (xs: number[], f: (x: number) => string): string => `${f(Math.min(...xs))} / ${f(median(xs))}`;
   const ratio = (x: number): string => x.toFixed(3);
+  const yardstick = (xs: number[]): string => (xs.length ? `${mm(xs, ratio)} (${xs.length})` : '—');
   const eff = markdownTable(
     ['scenario', 'efficiency min / median', 'welfare-best fixed price, per seed', 'revenue-best fixed price, per seed'],
     scenarios.map((s) => {
@@ -250,11 +251,12 @@ export function casesMarkdown(cases: readonly CaseResult[]): string {
         mm(comps.map((c) => c.welfareRatio), ratio),
         mm(comps.map((c) => c.busyRevenueRatio), ratio),
         `${comps.filter((c) => c.queued).length} of ${comps.length}`,
+        yardstick(comps.flatMap((c) => (c.hindsightRatio === undefined ? [] : [c.hindsightRatio]))),
       ]);
     }
   }
   const vs = markdownTable(
-    ['scenario', 'p (× ref)', 'revenue AMM(p) / fixed(p)', 'welfare AMM(p) / fixed(p)', 'revenue, busy-week leases', 'seeds where fixed(p) queues'],
+    ['scenario', 'p (× ref)', 'revenue AMM(p) / fixed(p)', 'welfare AMM(p) / fixed(p)', 'revenue, busy-week leases', 'seeds where fixed(p) queues', 'hindsight weekly prices / fixed(p), where >= 5% queue (seeds)'],
     rows,
   );
   return `${eff}\n\nAMM with floor p against fixed(p), min / median over seeds:\n\n${vs}`;
@@ -263,7 +265,7 @@ export function casesMarkdown(cases: readonly CaseResult[]): string {
 /** One row per scenario, seed and compared price. */
 export function casesCsv(cases: readonly CaseResult[]): string {
   const rows: (string | number)[][] = [
-    ['scenario', 'seed', 'efficiency', 'best_welfare_price', 'best_revenue_price', 'level', 'fixed_paid', 'amm_paid', 'revenue_ratio', 'fixed_welfare', 'amm_welfare', 'welfare_ratio', 'fixed_waited', 'fixed_served'],
+    ['scenario', 'seed', 'efficiency', 'best_welfare_price', 'best_revenue_price', 'level', 'fixed_paid', 'amm_paid', 'revenue_ratio', 'fixed_welfare', 'amm_welfare', 'welfare_ratio', 'fixed_waited', 'fixed_served', 'hindsight_ratio', 'hindsight_levels'],
   ];
   for (const c of cases) {
     for (const x of c.comparisons) {
@@ -282,6 +284,8 @@ export function casesCsv(cases: readonly CaseResult[]): string {
         x.welfareRatio,
         x.fixed.result.total.waited,
         x.fixed.result.total.served,
+        x.hindsightRatio ?? '',
+        x.hindsightLevels?.join(' ') ?? '',
       ]);
     }
   }
