@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     'PinFi local market — Ctrl-C stops everything',
     `  kubectl:  export KUBECONFIG=${market.env.cluster.kubeconfig}   (kubectl get gpupools; kubectl get computeleases -A)`,
     `  chain:    ${market.env.anvil.rpcUrl}  escrow ${market.chain.escrow}  token ${market.chain.token}`,
+    `  pinfi:    export PINFI_RPC_URL=${market.env.anvil.rpcUrl} PINFI_ESCROW_ADDRESS=${market.chain.escrow}   (kubectl pinfi sign, approve, withdraw)`,
     `  operator: ${market.operatorUrl}/pools  /leases  /quote?pool=a100&gpus=4&hours=2  /metrics`,
     `  scheduler: kube-scheduler "pinfi" with the extender at ${market.scheduling.plugin.extenderUrl}; lease pods: kubectl get pods -A -l pinfi.io/lease -o wide`,
     web ? `  browser:  ${web.url}` : '',

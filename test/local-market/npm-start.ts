@@ -88,12 +88,13 @@ export function processesMentioning(needle: string): string[] {
 }
 
 /**
- * Runs one shell command line as a user of this market types it: bash, KUBECONFIG and the chain
+ * Runs one shell command line as a user of this market types it (in `cwd`, with a throwaway
+ * HOME): bash, KUBECONFIG and the chain
  * settings exported, and on PATH the real kubectl with `kubectl pinfi` (bin/kubectl-pinfi.mjs)
  * and `pinfi` (bin/pinfi.mjs). Resolves with the exit code and output; never rejects on failure.
  */
-export function shell(market: Pick<RunningMarket, 'kubeconfig' | 'rpcUrl' | 'escrow' | 'operatorUrl'>, line: string, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const bin = join(cwd, '.bin');
+export function shell(market: Pick<RunningMarket, 'kubeconfig' | 'rpcUrl' | 'escrow' | 'operatorUrl'>, line: string, cwd: string, home = cwd): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = join(home, '.bin');
   mkdirSync(bin, { recursive: true });
   const links: Record<string, string> = {
     kubectl: process.env.PINFI_KUBECTL ?? 'kubectl',
@@ -103,7 +104,7 @@ export function shell(market: Pick<RunningMarket, 'kubeconfig' | 'rpcUrl' | 'esc
   for (const [name, target] of Object.entries(links)) if (!existsSync(join(bin, name))) symlinkSync(target, join(bin, name));
   const env: NodeJS.ProcessEnv = {
     PATH: `${bin}:${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}`,
-    HOME: cwd,
+    HOME: home,
     KUBECONFIG: market.kubeconfig,
     PINFI_RPC_URL: market.rpcUrl,
     PINFI_ESCROW_ADDRESS: market.escrow,
