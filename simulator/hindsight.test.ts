@@ -11,6 +11,8 @@ const opts = { sampleSeconds: 0, tickSeconds: 600 };
 test('a schedule holds its base price until `from`, then one level per period, the last one holding on', () => {
   const s = { base: 1, from: DAY, period: 7 * DAY, levels: [2, 3] };
   expect([0, DAY - 1, DAY, 8 * DAY - 1, 8 * DAY, 100 * DAY].map((t) => levelAt(s, t))).toEqual([1, 1, 2, 2, 3, 3]);
+  const one = { ...s, period: Infinity, levels: [2] };
+  expect([0, DAY, 100 * DAY].map((t) => levelAt(one, t))).toEqual([1, 2, 2]);
 });
 
 describe('hindsight: one GPU, fixed(1) until day 1, then the best weekly price', () => {
@@ -31,6 +33,10 @@ describe('hindsight: one GPU, fixed(1) until day 1, then the best weekly price',
     expect(h.schedule.levels).toEqual([1.4]);
     expect(h.revenue).toBe(3_800_000n);
     expect(h.welfare).toBeCloseTo(8_500_000 - 1_200_000, 3); // values 5 + 2 + 1.5, cost 0.4 · 3
+    // one price for all of it, on a grid of 0.1: 1.5 keeps both
+    const one = hindsightSchedule(ctx, tasks, opts, { floor: 1, fromDay: 1, periodDays: Infinity, step: 0.1 });
+    expect(one.schedule.levels).toEqual([1.5]);
+    expect(one.revenue).toBe(4_000_000n);
   });
 });
 

@@ -14,7 +14,7 @@ export type HindsightOptions = {
   /** the administered price before `fromDay` and the lowest price after, × reference */
   readonly floor: number;
   readonly fromDay: number;
-  /** length of each price period, days (default 7) */
+  /** length of each price period, days (default 7; Infinity: one price for all of it) */
   readonly periodDays?: number;
   /** highest price tried, × floor (default 3) */
   readonly maxMultiple?: number;
@@ -33,7 +33,7 @@ export function hindsightSchedule(ctx: MarketContext, tasks: readonly SimTask[],
   const period = (options.periodDays ?? 7) * 86400;
   const from = options.fromDay * 86400;
   const last = tasks.length > 0 ? tasks[tasks.length - 1]!.arrival : 0;
-  const periods = Math.max(1, Math.ceil((last + 1 - from) / period));
+  const periods = Number.isFinite(period) ? Math.max(1, Math.ceil((last + 1 - from) / period)) : 1;
   const multiples: number[] = [];
   const step = options.step ?? 0.2;
   for (let m = 1; m <= (options.maxMultiple ?? 3) + 1e-9; m += step) multiples.push(Math.round(m * 1000) / 1000);

@@ -251,12 +251,13 @@ export function casesMarkdown(cases: readonly CaseResult[]): string {
         mm(comps.map((c) => c.welfareRatio), ratio),
         mm(comps.map((c) => c.busyRevenueRatio), ratio),
         `${comps.filter((c) => c.queued).length} of ${comps.length}`,
+        yardstick(comps.flatMap((c) => (c.hindsightOneRatio === undefined ? [] : [c.hindsightOneRatio]))),
         yardstick(comps.flatMap((c) => (c.hindsightRatio === undefined ? [] : [c.hindsightRatio]))),
       ]);
     }
   }
   const vs = markdownTable(
-    ['scenario', 'p (× ref)', 'revenue AMM(p) / fixed(p)', 'welfare AMM(p) / fixed(p)', 'revenue, busy-week leases', 'seeds where fixed(p) queues', 'hindsight weekly prices / fixed(p), where >= 5% queue (seeds)'],
+    ['scenario', 'p (× ref)', 'revenue AMM(p) / fixed(p)', 'welfare AMM(p) / fixed(p)', 'revenue, busy-week leases', 'seeds where fixed(p) queues', 'hindsight, one price / fixed(p), where >= 5% queue (seeds)', 'hindsight, weekly prices'],
     rows,
   );
   return `${eff}\n\nAMM with floor p against fixed(p), min / median over seeds:\n\n${vs}`;
@@ -265,7 +266,7 @@ export function casesMarkdown(cases: readonly CaseResult[]): string {
 /** One row per scenario, seed and compared price. */
 export function casesCsv(cases: readonly CaseResult[]): string {
   const rows: (string | number)[][] = [
-    ['scenario', 'seed', 'efficiency', 'best_welfare_price', 'best_revenue_price', 'level', 'fixed_paid', 'amm_paid', 'revenue_ratio', 'fixed_welfare', 'amm_welfare', 'welfare_ratio', 'fixed_waited', 'fixed_served', 'hindsight_ratio', 'hindsight_levels'],
+    ['scenario', 'seed', 'efficiency', 'best_welfare_price', 'best_revenue_price', 'level', 'fixed_paid', 'amm_paid', 'revenue_ratio', 'fixed_welfare', 'amm_welfare', 'welfare_ratio', 'fixed_waited', 'fixed_served', 'hindsight_one_ratio', 'hindsight_one_level', 'hindsight_weekly_ratio', 'hindsight_weekly_levels'],
   ];
   for (const c of cases) {
     for (const x of c.comparisons) {
@@ -284,6 +285,8 @@ export function casesCsv(cases: readonly CaseResult[]): string {
         x.welfareRatio,
         x.fixed.result.total.waited,
         x.fixed.result.total.served,
+        x.hindsightOneRatio ?? '',
+        x.hindsightOneLevel ?? '',
         x.hindsightRatio ?? '',
         x.hindsightLevels?.join(' ') ?? '',
       ]);
