@@ -34,6 +34,10 @@ export type OperatorConfig = Readonly<{
     | undefined;
   /** Pods of an ended lease get this long before eviction. */
   graceSeconds: number;
+  /** How long a PodDisruptionBudget may refuse an ended lease's pod eviction before the pod is deleted. */
+  evictionTimeoutSeconds: number;
+  /** Run the enforcement controllers (pool taints, scheduling gates, lease-end eviction). */
+  enforce: boolean;
 }>;
 
 function int(min: number, max: number) {
@@ -71,6 +75,8 @@ export function operatorCommand(): Command {
     .option('--settle-batch-window <ms>', 'settlements due within this window go out as one settleMany', int(0, 600_000), 2000)
     .option('--settle-batch-max <n>', 'most settlements in one settleMany', int(1, 500), 50)
     .option('--grace <seconds>', 'how long pods of an ended lease may run before eviction', int(0, 86_400), 30)
+    .option('--eviction-timeout <seconds>', 'how long a PodDisruptionBudget may block an ended lease\'s pod eviction before the pod is deleted', int(0, 86_400), 300)
+    .option('--no-enforce', 'do not taint pool nodes, gate lease pods or evict ended leases\' pods (pricing and settlement only)')
     .option('--log-level <level>', 'debug, info, warn or error', level, 'info');
 }
 
@@ -98,6 +104,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Op
     settleBatchWindow: number;
     settleBatchMax: number;
     grace: number;
+    evictionTimeout: number;
+    enforce: boolean;
   }>();
   const rpcUrl = o.rpcUrl ?? env.PINFI_RPC_URL;
   const escrowAddress = o.escrowAddress ?? env.PINFI_ESCROW_ADDRESS;
@@ -129,5 +137,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Op
           })
         : undefined,
     graceSeconds: o.grace,
+    evictionTimeoutSeconds: o.evictionTimeout,
+    enforce: o.enforce,
   });
 }

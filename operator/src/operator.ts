@@ -19,6 +19,7 @@ import { poolMetrics } from './pools/metrics.js';
 import { LEASES_BY_POOL, makePoolReconciler, PODS_BY_NODE } from './pools/reconciler.js';
 import { httpApp, listen, type LeaseSummary } from './server/http.js';
 import { Counter, Gauge } from 'prom-client';
+import { enforcementControllers } from './enforcement/controllers.js';
 import { ReservationLedger } from './leases/ledger.js';
 import { makeLeaseReconciler, type LeaseHooks } from './leases/reconciler.js';
 import { ChainClient, createProvider, loadSigner } from './settlement/index.js';
@@ -190,6 +191,15 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     .watch(leases)
     .watch(pools, { map: (p) => leases.store.byIndex(LEASES_BY_POOL, p.metadata?.name ?? '').map((l) => `${l.metadata?.namespace}/${l.metadata?.name}`) });
 
+  const enforcement = config.enforce
+    ? Object.values(
+        enforcementControllers(
+          { rest: clients.rest, factory, recorder, registry, clock, logger },
+          { leaseEndGraceMs: config.graceSeconds * 1000, evictionTimeoutMs: config.evictionTimeoutSeconds * 1000 },
+        ),
+      )
+    : [];
+
   factory.start();
   let synced = false;
   void factory.waitForSync().then((ok) => (synced = ok));
@@ -217,7 +227,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
 
   const stopAll = new AbortController();
   const runControllers = (signal: AbortSignal) =>
-    Promise.all([poolController, leaseController].map((c) => c.start(signal))).then(() => undefined);
+    Promise.all([poolController, leaseController, ...enforcement].map((c) => c.start(signal))).then(() => undefined);
   let running: Promise<void>;
   if (config.leaderElect) {
     const elector = new LeaderElector({

@@ -353,12 +353,20 @@ describe('RBAC is not too tight: the components run as their ServiceAccounts thr
     expect(patch).toContainEqual(expect.objectContaining({ path: '/spec/schedulerName', value: 'pinfi' }));
   }, 30_000);
 
-  test('the API server sends lease pods to the chart webhook (refused while it is unreachable) and no other pod', async () => {
+  test('the API server sends lease pods to the chart webhook (refused while it is unreachable) and no other pod; a GPU pod without a lease stays off the tainted pool nodes', async () => {
     // In this cluster nothing serves the webhook's Service, and failurePolicy is Fail.
     const leasePod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'lease-worker', namespace: TEAM, labels: { 'pinfi.io/lease': 'train' } }, spec: { containers: [{ name: 'c', image: 'trainer' }] } };
     await expect(k(['create', '-f', '-'], JSON.stringify(leasePod))).rejects.toThrow(/failed calling webhook "lease-pods\.pinfi\.io"/);
-    // A GPU pod for the pinfi scheduler without a lease: admitted without the webhook, placed by
-    // kube-scheduler running the chart's configuration with its ServiceAccount, through the extender.
+    // The operator, as its ServiceAccount, tainted the pool's nodes (nodes patch).
+    for (const node of NODES) {
+      await eventually(`${node} tainted pinfi.io/pool=${POOL}`, async () => {
+        const n = await getJson<{ spec: { taints?: { key: string; value?: string; effect: string }[] } }>(['get', 'node', node]);
+        return n.spec.taints?.some((t) => t.key === 'pinfi.io/pool' && t.value === POOL && t.effect === 'NoSchedule');
+      }, 30_000, 500);
+    }
+    // A GPU pod for the pinfi scheduler without a lease: admitted without the webhook, and kept
+    // off the pool's nodes by the taint by kube-scheduler running the chart's configuration with
+    // its ServiceAccount; the operator tells the pod's owner why (events create).
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -366,13 +374,20 @@ describe('RBAC is not too tight: the components run as their ServiceAccounts thr
       spec: { schedulerName: 'pinfi', containers: [{ name: 'c', image: 'busybox', resources: { limits: { 'nvidia.com/gpu': '1' } } }], tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }] },
     };
     await k(['create', '-f', '-'], JSON.stringify(pod));
-    const bound = await eventually('plain-gpu bound by the pinfi scheduler', async () => {
-      const p = await getJson<{ spec: { nodeName?: string } }>(['get', 'pod', 'plain-gpu', '-n', OTHER]);
-      return p.spec.nodeName;
+    const why = await eventually('plain-gpu unschedulable because of the pool taint', async () => {
+      const p = await getJson<{ spec: { nodeName?: string }; status?: { conditions?: { type: string; status: string; message?: string }[] } }>(['get', 'pod', 'plain-gpu', '-n', OTHER]);
+      expect(p.spec.nodeName).toBeUndefined();
+      const c = p.status?.conditions?.find((x) => x.type === 'PodScheduled' && x.status === 'False');
+      return c?.message;
     }, 60_000, 500);
-    expect(NODES).toContain(bound);
-    const metrics = await (await fetch(`${plugin?.url}/metrics`)).text();
-    expect(metrics).toMatch(/pinfi_extender_filter_total\{[^}]*result="passthrough"[^}]*\} [1-9]/);
+    // kube-scheduler's words for the two pool nodes (the CPU node has no GPU).
+    expect(why).toMatch(/2 node\(s\) had untolerated taint/);
+    const notice = await eventually('the operator\'s PoolNodesNeedLease event on plain-gpu', async () => {
+      const ev = await getJson<{ items: { reason: string; note?: string; regarding?: { name?: string } }[] }>(['get', 'events.events.k8s.io', '-n', OTHER]);
+      return ev.items.find((e) => e.reason === 'PoolNodesNeedLease' && e.regarding?.name === 'plain-gpu');
+    }, 60_000, 500);
+    expect(notice.note).toContain(`GpuPool ${POOL}`);
+    expect((await getJson<{ spec: { nodeName?: string } }>(['get', 'pod', 'plain-gpu', '-n', OTHER])).spec.nodeName).toBeUndefined();
   }, 90_000);
 
   test('deleting an Active lease settles it pro rata and releases it (finalizer removed by the ServiceAccount)', async () => {

@@ -165,7 +165,7 @@ describe('the operator agrees with its own flag parser', () => {
     expect(c.args?.[0]).toBe('/app/dist/operator/src/main.js');
     const config = parseConfig(c.args?.slice(1) ?? [], { POD_NAME: 'pinfi-operator-0' });
     expect(config).toEqual(
-      expect.objectContaining({ namespace: NS, httpPort: 8080, leaderElect: true, leaseName: 'pinfi-operator', logLevel: 'info', graceSeconds: 30 }),
+      expect.objectContaining({ namespace: NS, httpPort: 8080, leaderElect: true, leaseName: 'pinfi-operator', logLevel: 'info', graceSeconds: 30, evictionTimeoutSeconds: 300, enforce: true }),
     );
     expect(config.chain).toEqual(
       expect.objectContaining({ rpcUrl: CHAIN.rpcUrl, chainId: 8453, escrowAddress: ESCROW, confirmations: 3, key: { file: '/var/run/secrets/pinfi/settler/private-key' } }),

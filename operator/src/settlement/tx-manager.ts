@@ -8,7 +8,7 @@
 // It simulates every transaction (eth_estimateGas) before spending a nonce, so a revert is reported with its
 // custom error and costs nothing. Idempotency of *operations* (open, settle) is the chain client's job: it reads
 // contract state before calling send().
-import { keccak256, type JsonRpcProvider, type Log, type TransactionRequest } from 'ethers';
+import { keccak256, type FeeData, type JsonRpcProvider, type Log, type TransactionRequest } from 'ethers';
 import { ChainUnavailableError, revertDataOf } from './errors.js';
 import { defaultRetryPolicy, describeFailure, isTransient, withRpcRetry, type RetryPolicy } from './rpc-retry.js';
 import { realClock, realSleep, silentLogger, type Clock, type Logger, type Sleep } from './types.js';
@@ -67,6 +67,7 @@ export class TransactionRevertedError extends Error {
 class NonceConsumed extends Error {}
 
 type Attempt = { hash: string; raw: string; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
+type Prepared = { readonly gasLimit: bigint; readonly maxFeePerGas: bigint; readonly maxPriorityFeePerGas: bigint };
 type InFlight = { readonly label: string; readonly nonce: number; readonly gasLimit: bigint; readonly to: string; readonly data: string; attempts: Attempt[] };
 
 export class TransactionManager {
@@ -75,6 +76,7 @@ export class TransactionManager {
   private lock: Promise<void> = Promise.resolve();
   private readonly waiting = new Map<number, string>();
   private seq = 0;
+  private fees: { at: number; value: Promise<FeeData> } | undefined;
 
   constructor(opts: TxManagerOptions) {
     this.o = {
@@ -112,7 +114,10 @@ export class TransactionManager {
     try {
       for (let restart = 0; ; restart++) {
         try {
-          const tx = await this.exclusive(() => this.prepareAndBroadcast(req, say));
+          // Simulation and fees need no nonce, so many transactions prepare at once; only signing and
+          // broadcasting hold the nonce lock (that is what lets many opens be in flight together).
+          const prepared = await this.prepare(req, say);
+          const tx = await this.exclusive(() => this.signAndBroadcast(req, prepared, say));
           return await this.awaitConfirmed(tx, say);
         } catch (err) {
           if (!(err instanceof NonceConsumed) || restart >= 3) throw err;
@@ -144,7 +149,8 @@ export class TransactionManager {
     return withRpcRetry(what, fn, { clock: this.o.clock, sleep: this.o.sleep, logger: silentLogger, policy: this.o.retry }, (w) => say(w, 'warn'));
   }
 
-  private async prepareAndBroadcast(req: TxRequest, say: (t: string, l?: 'debug' | 'info' | 'warn') => void): Promise<InFlight> {
+  /** Simulates the call (a revert costs nothing) and picks the gas limit and fees. */
+  private async prepare(req: TxRequest, say: (t: string, l?: 'debug' | 'info' | 'warn') => void): Promise<Prepared> {
     const p = this.o.provider;
     const from = this.o.signer.address;
     say('simulating');
@@ -161,16 +167,37 @@ export class TransactionManager {
       throw err;
     }
     const gasLimit = (estimate * BigInt(100 + this.o.gasMarginPercent)) / 100n;
-    const fees = await this.rpc('fee data', () => p.getFeeData(), say);
+    const fees = await this.rpc('fee data', () => this.feeData(), say);
     const maxPriorityFeePerGas = fees.maxPriorityFeePerGas ?? 1_000_000_000n;
     const maxFeePerGas = fees.maxFeePerGas ?? maxPriorityFeePerGas * 2n;
+    return { gasLimit, maxFeePerGas, maxPriorityFeePerGas };
+  }
+
+  /**
+   * Fee data shared by the transactions prepared within one poll interval (one request for a burst of opens
+   * instead of one each). A failed request is not kept.
+   */
+  private feeData(): Promise<FeeData> {
+    const now = this.o.clock();
+    if (this.fees && now - this.fees.at < this.o.pollIntervalMs) return this.fees.value;
+    const value = this.o.provider.getFeeData();
+    this.fees = { at: now, value };
+    value.catch(() => {
+      if (this.fees?.value === value) this.fees = undefined;
+    });
+    return value;
+  }
+
+  private async signAndBroadcast(req: TxRequest, prepared: Prepared, say: (t: string, l?: 'debug' | 'info' | 'warn') => void): Promise<InFlight> {
+    const p = this.o.provider;
+    const from = this.o.signer.address;
     if (this.nextNonce === undefined) {
       this.nextNonce = await this.rpc('pending nonce', () => p.getTransactionCount(from, 'pending'), say);
       this.o.logger.info(`settlement signer ${from}: next nonce ${this.nextNonce} (from the chain's pending count)`);
     }
     const nonce = this.nextNonce;
-    const tx: InFlight = { label: req.label, nonce, gasLimit, to: req.to, data: req.data, attempts: [] };
-    tx.attempts.push(await this.sign(tx, maxFeePerGas, maxPriorityFeePerGas));
+    const tx: InFlight = { label: req.label, nonce, gasLimit: prepared.gasLimit, to: req.to, data: req.data, attempts: [] };
+    tx.attempts.push(await this.sign(tx, prepared.maxFeePerGas, prepared.maxPriorityFeePerGas));
     this.nextNonce = nonce + 1;
     try {
       await this.broadcast(tx, tx.attempts[0]!, say);
