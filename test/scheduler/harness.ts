@@ -39,7 +39,8 @@ export type SchedulingEnvOptions = {
   cpuNodes?: number;
   /** GpuPools to create: name → product label value of their nodes. */
   pools: Readonly<Record<string, string>>;
-  enforcement?: EnforcementConfig;
+  /** The enforcement controllers in this process, or false when a real operator runs them. */
+  enforcement?: EnforcementConfig | false;
   /** Client rate limits of the cluster's kube-scheduler. */
   schedulerQps?: number;
   log?: (line: string) => void;
@@ -107,6 +108,7 @@ export async function startSchedulingEnv(opts: SchedulingEnvOptions): Promise<Sc
     await plugin.waitForSync();
 
     const clients = createKubeClients(kc);
+    if (opts.enforcement === false) return { cluster, clients, plugin, logger, stop };
     const registry = createRegistry({ processMetrics: false });
     const factory = new InformerFactory({ clients, logger });
     const recorder = new EventRecorder({ sink: apiEventSink(clients.rest), controller: 'pinfi.io/operator', instance: 'test', logger });
