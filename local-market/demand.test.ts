@@ -1,4 +1,5 @@
-import { DemandStream, mulberry32 } from './demand.js';
+import { DemandStream } from './demand.js';
+import { uniform } from '../operator/src/market/testing/prng.js';
 
 const pools = [
   { name: 'a100', floor: 2_000_000n, weight: 3 },
@@ -6,14 +7,14 @@ const pools = [
 ];
 
 test('the same seed gives the same demand', () => {
-  const a = new DemandStream(pools, mulberry32(7), 6);
-  const b = new DemandStream(pools, mulberry32(7), 6);
+  const a = new DemandStream(pools, uniform(7), 6);
+  const b = new DemandStream(pools, uniform(7), 6);
   const take = (s: DemandStream) => Array.from({ length: 20 }, () => ({ ...s.next(), delay: s.nextDelayMs() }));
   expect(take(a)).toEqual(take(b));
 });
 
 test('demand is spread by weight and priced between 1x and 4x the floor', () => {
-  const s = new DemandStream(pools, mulberry32(1), 6);
+  const s = new DemandStream(pools, uniform(1), 6);
   const leases = Array.from({ length: 2000 }, () => s.next());
   const a100 = leases.filter((l) => l.pool === 'a100').length / leases.length;
   expect(a100).toBeGreaterThan(0.7);
@@ -26,7 +27,7 @@ test('demand is spread by weight and priced between 1x and 4x the floor', () => 
 });
 
 test('arrivals average the configured rate', () => {
-  const s = new DemandStream(pools, mulberry32(3), 6);
+  const s = new DemandStream(pools, uniform(3), 6);
   const mean = Array.from({ length: 5000 }, () => s.nextDelayMs()).reduce((a, b) => a + b, 0) / 5000;
   expect(mean).toBeGreaterThan(9_000);
   expect(mean).toBeLessThan(11_000);

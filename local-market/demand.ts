@@ -14,16 +14,6 @@ export type DemoLease = {
 
 export type PoolDemand = { readonly name: string; readonly floor: bigint; readonly weight: number };
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class DemandStream {
   private n = 0;

@@ -19,8 +19,9 @@ import { authorizationSecret, deployChainMarket, fundPayer, type ChainMarket } f
 import { freePort } from '../test/env/ports.js';
 import { repoRoot, runDir } from '../test/env/paths.js';
 import { address, ESCROW_ADDRESS, OPERATOR_KEY, PAYER_KEYS, PROVIDER_KEYS, TOKEN_ADDRESS } from './accounts.js';
-import { DemandStream, mulberry32, type DemoLease } from './demand.js';
+import { DemandStream, type DemoLease } from './demand.js';
 import { startLocalScheduling, type LocalScheduling } from './scheduling.js';
+import { uniform } from '../operator/src/market/testing/prng.js';
 
 export type LocalMarketOptions = {
   name: string;
@@ -144,7 +145,7 @@ export async function runDemand(m: LocalMarket, perMinute: number, seed: number,
     { name: 't4', floor: 400_000n, weight: 2 },
     { name: 'v100', floor: 1_000_000n, weight: 1 },
   ];
-  const stream = new DemandStream(pools, mulberry32(seed), perMinute);
+  const stream = new DemandStream(pools, uniform(seed), perMinute);
   const timers = new Set<NodeJS.Timeout>();
   signal.addEventListener('abort', () => timers.forEach(clearTimeout), { once: true });
   while (!signal.aborted) {

@@ -16,6 +16,7 @@ import { authorizationSecret, deployChainMarket, fundPayer, type ChainMarket } f
 import { createNodes, waitNodesReady } from '../env/nodes-io.js';
 import { startOperatorProcess, type OperatorProcess } from '../env/operator-process.js';
 import { deleteNamespace, eventually, kubectl, newNamespace, testKubeConfig, testKubeconfigPath, testRpcUrl } from '../env/testing.js';
+import { uniform as rng } from '../../operator/src/market/testing/prng.js';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -30,17 +31,6 @@ let chain: ChainMarket;
 let op: OperatorProcess | undefined;
 let ns: string;
 
-/** A small seeded PRNG (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const startOp = () =>
   startOperatorProcess({

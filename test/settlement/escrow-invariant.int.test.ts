@@ -10,18 +10,8 @@ import { termsStruct } from '../../operator/src/settlement/authorization.js';
 import { USDC, deployMarket, leaseIdOf, revertOf, signed, startChain, type Market } from './fixtures.js';
 import type { Anvil } from '../env/anvil.js';
 import type { JsonRpcProvider } from 'ethers';
+import { uniform as prng } from '../../operator/src/market/testing/prng.js';
 
-/** mulberry32: a small seeded PRNG, so a failing sequence can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let anvil: Anvil;
 let provider: JsonRpcProvider;

@@ -61,3 +61,8 @@ export function prng(seed: number): Prng {
     logNormal: (median, sigma) => median * Math.exp(sigma * normal()),
   };
 }
+
+/** Uniform numbers in [0, 1) from `seed`: the plain stream for code that needs nothing more. */
+export function uniform(seed: number): () => number {
+  return prng(seed).next;
+}
