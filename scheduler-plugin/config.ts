@@ -1,6 +1,7 @@
 // The scheduler plugin's configuration: flags parsed once at start-up into a typed, frozen object.
 import { Command, InvalidArgumentError } from 'commander';
 import type { LogLevel } from '../operator/src/telemetry/logger.js';
+import { wholeNumber } from '../operator/src/flags.js';
 import { DEFAULT_MAX_BODY_BYTES } from './extender-server.js';
 import type { CertificateSource, WebhookEndpoint } from './webhook-config.js';
 
@@ -30,13 +31,7 @@ export type PluginConfig = Readonly<{
   logLevel: LogLevel;
 }>;
 
-function int(min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
-    return n;
-  };
-}
+const int = wholeNumber;
 
 function nsName(v: string): { namespace: string; name: string } {
   const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(v);

@@ -1,6 +1,7 @@
 // The operator's configuration: parsed once at start-up from flags and environment into a typed,
 // frozen object. No module reads process.env after this.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { logLevel as level, wholeNumber } from './flags.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { LogLevel } from './telemetry/logger.js';
@@ -40,18 +41,7 @@ export type OperatorConfig = Readonly<{
   enforce: boolean;
 }>;
 
-function int(min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
-    return n;
-  };
-}
-
-function level(v: string): LogLevel {
-  if (!['debug', 'info', 'warn', 'error'].includes(v)) throw new InvalidArgumentError('must be debug, info, warn or error');
-  return v as LogLevel;
-}
+const int = wholeNumber;
 
 export function operatorCommand(): Command {
   return new Command('pinfi-operator')
