@@ -161,6 +161,7 @@ export async function startSchedulerPlugin(config: PluginConfig, deps: Scheduler
     async stop() {
       await Promise.all([extender.close(), webhook?.stop()]);
       await factory.stop();
+      await clients.rest.close();
       logger.info('scheduler plugin stopped');
     },
   };

@@ -12,7 +12,7 @@ import { Controller, type ChangeEvent } from './kube/controller.js';
 import { apiEventSink, EventRecorder } from './kube/events.js';
 import { InformerFactory } from './kube/informers.js';
 import { apiLeaseLock, LeaderElector } from './kube/leader.js';
-import { RESOURCES } from './kube/resources.js';
+import { RESOURCES, resourcePath } from './kube/resources.js';
 import { LEASE_LABEL } from './inventory/labels.js';
 import { MarketView } from './pools/market-view.js';
 import { poolMetrics } from './pools/metrics.js';
@@ -112,8 +112,8 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   })
     .watch(pools)
     .watch(nodes, { map: allPools, predicate: nodeChangeMatters })
-    .watch(pods, { map: allPools, predicate: podChangeMatters })
-    .watch(leases, { map: (l) => [l.spec.pool] });
+    .watch(pods, { map: allPools, predicate: podChangeMatters, delayMs: 200 })
+    .watch(leases, { map: (l) => [l.spec.pool], delayMs: 200 });
 
   const chainErrors = registerOnce(
     registry,
@@ -173,7 +173,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       nodes,
       readSecret: async (namespace: string, name: string): Promise<V1Secret | undefined> => {
         try {
-          return await clients.core.readNamespacedSecret({ name, namespace });
+          return await clients.rest.get<V1Secret>(resourcePath(RESOURCES.secrets, { namespace, name }));
         } catch (err) {
           if (apiCode(err) === 404) return undefined;
           throw err;
@@ -253,6 +253,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       await chain?.flush().catch(() => undefined);
       await recorder.flush();
       await factory.stop();
+      await clients.rest.close();
       await new Promise<void>((r) => server.close(() => r()));
       logger.info('operator stopped');
     },

@@ -14,7 +14,14 @@ export type OperatorProcess = {
   kill(): Promise<void>;
 };
 
-export async function startOperatorProcess(opts: { kubeconfig: string; args?: readonly string[]; name?: string; env?: NodeJS.ProcessEnv }): Promise<OperatorProcess> {
+export async function startOperatorProcess(opts: {
+  kubeconfig: string;
+  args?: readonly string[];
+  name?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Run the compiled operator (dist/, `npm run build`) with plain node, as the image does, instead of tsx. */
+  compiled?: boolean;
+}): Promise<OperatorProcess> {
   const port = await freePort();
   const name = opts.name ?? `operator-${port}`;
   // The test environment's own PINFI_RPC_URL is not meant for the operator (which would read it
@@ -22,8 +29,8 @@ export async function startOperatorProcess(opts: { kubeconfig: string; args?: re
   const { PINFI_RPC_URL: _rpc, PINFI_ESCROW_ADDRESS: _escrow, PINFI_SETTLER_KEY: _key, ...inherited } = process.env;
   const proc = startProcess({
     name,
-    command: join(repoRoot, 'node_modules', '.bin', 'tsx'),
-    args: [join(repoRoot, 'operator', 'src', 'main.ts'), '--kubeconfig', opts.kubeconfig, '--http-host', '127.0.0.1', '--http-port', String(port), ...(opts.args ?? [])],
+    command: opts.compiled ? process.execPath : join(repoRoot, 'node_modules', '.bin', 'tsx'),
+    args: [opts.compiled ? join(repoRoot, 'dist', 'operator', 'src', 'main.js') : join(repoRoot, 'operator', 'src', 'main.ts'), '--kubeconfig', opts.kubeconfig, '--http-host', '127.0.0.1', '--http-port', String(port), ...(opts.args ?? [])],
     logFile: join(runDir, 'logs', `${name}.log`),
     env: { ...inherited, ...opts.env, PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` },
   });

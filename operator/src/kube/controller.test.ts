@@ -179,6 +179,34 @@ describe('Controller.watch', () => {
     await informer.stop();
   });
 
+  test('with delayMs, a burst of events for one key becomes one reconcile after the delay', async () => {
+    const pod = (name: string, rv: string): KubeObject => ({ metadata: { name, namespace: 'ns', resourceVersion: rv, labels: { 'pinfi.io/lease': 'l1' } } });
+    const { src, push } = source([]);
+    const clock = new FakeClock();
+    const informer = new Informer({ source: src, clock });
+    const reconciled: { key: string; at: number }[] = [];
+    const t0 = clock.now();
+    const controller = new Controller({
+      name: 'pools',
+      registry: new Registry(),
+      clock,
+      reconcile: async (key) => void reconciled.push({ key, at: clock.now() - t0 }),
+    }).watch(informer, { map: labelKey('pinfi.io/lease'), delayMs: 200 });
+    const abort = new AbortController();
+    const running = controller.start(abort.signal);
+    informer.start();
+    await clock.advance(10);
+    for (let i = 0; i < 20; i++) push({ type: 'ADDED', object: pod(`p${i}`, String(i + 2)) });
+    await clock.advance(150);
+    expect(reconciled).toEqual([]);
+    await clock.advance(100);
+    expect(reconciled.map((r) => r.key)).toEqual(['ns/l1']);
+    expect(reconciled[0]?.at).toBeGreaterThanOrEqual(200);
+    abort.abort();
+    await running;
+    await informer.stop();
+  });
+
   test.each([
     { name: 'generation changed', old: 1, now: 2, want: true },
     { name: 'status-only update', old: 1, now: 1, want: false },

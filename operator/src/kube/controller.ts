@@ -46,6 +46,11 @@ export type WatchOptions<T> = {
   map?: (obj: T) => readonly string[];
   /** Return false to drop an event (see `generationChanged`). */
   predicate?: (event: ChangeEvent<T>) => boolean;
+  /**
+   * Enqueue this long after the event instead of at once: a burst of events for one key (every
+   * lease of a pool changing) becomes one reconcile. Default 0.
+   */
+  delayMs?: number;
 };
 
 export class Controller {
@@ -79,12 +84,14 @@ export class Controller {
   watch<T extends KubeObject>(informer: Informer<T>, opts: WatchOptions<T> = {}): this {
     const map = opts.map ?? ((obj: T) => [objectKey(obj)]);
     const pass = opts.predicate ?? (() => true);
+    const delay = opts.delayMs ?? 0;
+    const add = delay > 0 ? (key: string) => this.queue.addAfter(key, delay) : (key: string) => this.queue.add(key);
     const enqueue = (ev: ChangeEvent<T>): void => {
       if (!pass(ev)) return;
-      for (const key of map(ev.obj)) this.queue.add(key);
+      for (const key of map(ev.obj)) add(key);
       // An update that moves an object between keys (a pod relabelled to another lease) must
       // also wake the old key.
-      if (ev.type === 'update' && opts.map) for (const key of map(ev.old)) this.queue.add(key);
+      if (ev.type === 'update' && opts.map) for (const key of map(ev.old)) add(key);
     };
     informer.addEventHandler({
       add: (obj) => enqueue({ type: 'add', obj }),

@@ -36,17 +36,54 @@ export type RestRequest = {
 export type RestClientOptions = {
   /** Default per-request timeout. Default 30 s. */
   timeoutMs?: number;
+  /** How long one connection pool (TLS settings from the kubeconfig) is reused. Default 10 min. */
+  dispatcherTtlMs?: number;
 };
+
+/** An undici dispatcher as client-node builds it (a connection pool with the kubeconfig's TLS settings). */
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>> & { close?: () => Promise<void> };
 
 export class RestClient {
   private readonly http = new IsomorphicFetchHttpLibrary();
   private readonly timeoutMs: number;
+  private readonly dispatcherTtlMs: number;
+  private pool: { dispatcher: Dispatcher; since: number } | undefined;
 
   constructor(
     readonly kubeConfig: KubeConfig,
     opts: RestClientOptions = {},
   ) {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.dispatcherTtlMs = opts.dispatcherTtlMs ?? 600_000;
+  }
+
+  /**
+   * client-node gives every request a dispatcher of its own, i.e. a new TLS connection and
+   * secure context per request: at a few hundred requests a second that handshake was the
+   * operator's largest CPU cost and kept kube-apiserver busy. Requests share one dispatcher
+   * (keep-alive connections) instead; it is rebuilt from the kubeconfig now and then, so rotated
+   * client certificates are picked up. Headers (tokens) are still applied per request.
+   */
+  private shareDispatcher(ctx: RequestContext): void {
+    const fresh = ctx.getDispatcher() as Dispatcher | undefined;
+    if (!fresh) return;
+    const now = Date.now();
+    if (this.pool && now - this.pool.since < this.dispatcherTtlMs) {
+      ctx.setDispatcher(this.pool.dispatcher);
+      void fresh.close?.().catch(() => undefined);
+      return;
+    }
+    const old = this.pool?.dispatcher;
+    this.pool = { dispatcher: fresh, since: now };
+    // In-flight requests on the old pool finish; close() waits for them.
+    void old?.close?.().catch(() => undefined);
+  }
+
+  /** Closes the shared connections (after the last request). */
+  async close(): Promise<void> {
+    const d = this.pool?.dispatcher;
+    this.pool = undefined;
+    await d?.close?.().catch(() => undefined);
   }
 
   /** Sends one request; resolves with the parsed JSON body, throws ApiException on a non-2xx status. */
@@ -66,6 +103,7 @@ export class RestClient {
     const timeout = AbortSignal.timeout(req.timeoutMs ?? this.timeoutMs);
     ctx.setSignal(req.signal ? AbortSignal.any([req.signal, timeout]) : timeout);
     await this.kubeConfig.applySecurityAuthentication(ctx);
+    this.shareDispatcher(ctx);
 
     let status: number;
     let text: string;

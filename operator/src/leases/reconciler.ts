@@ -132,19 +132,22 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
     const auth = checkAuthorization(lease, secret, deps.chain.domain, Math.floor(nowMs / 1000));
     if (!auth.ok) return wait('Pending', auth.reason, auth.message, 5_000);
 
-    return deps.ledger.withPool(lease.spec.pool, async () => {
+    // Placement decides under the pool's lock and takes the GPUs in the ledger before letting go
+    // of it; the status write happens outside the lock, so placements in one pool do not queue
+    // behind each other's API round trips. A failed write gives the GPUs back.
+    const decide = await deps.ledger.withPool(lease.spec.pool, async (): Promise<() => Promise<Step>> => {
       const m = deps.market.stateAt(lease.spec.pool, Math.floor(nowMs / 1000));
-      if (!m) return wait('Pending', 'PoolNotPriced', `GpuPool ${lease.spec.pool} has not been priced yet`, 2_000);
+      if (!m) return () => wait('Pending', 'PoolNotPriced', `GpuPool ${lease.spec.pool} has not been priced yet`, 2_000);
       const nodes = placeable(lease.spec.pool);
       const free = nodes.reduce((s, n) => s + n.free, 0);
       const reservation = place(nodes, lease.spec.gpus);
-      if (!reservation) return wait('Waiting', 'InsufficientCapacity', `pool ${lease.spec.pool} has ${free} free GPUs with a payout address; ${lease.spec.gpus} asked`, 10_000);
+      if (!reservation) return () => wait('Waiting', 'InsufficientCapacity', `pool ${lease.spec.pool} has ${free} free GPUs with a payout address; ${lease.spec.gpus} asked`, 10_000);
       const seconds = parseDuration(lease.spec.duration) ?? 0;
       const r = quoteEngine({ ...m.state, free: Math.min(free, m.state.allocatable) }, m.market.params, lease.spec.gpus, seconds);
-      if (!r.ok) return wait('Waiting', 'InsufficientCapacity', `pool ${lease.spec.pool} has ${r.free} free GPUs; ${lease.spec.gpus} asked`, 10_000);
+      if (!r.ok) return () => wait('Waiting', 'InsufficientCapacity', `pool ${lease.spec.pool} has ${r.free} free GPUs; ${lease.spec.gpus} asked`, 10_000);
       const limit = maxTotal(lease);
       if (r.quote.total > limit) {
-        return wait('Waiting', 'PriceAboveLimit', `the price is ${r.quote.total} (${r.quote.perGpuHour} per GPU-hour), above the limit of ${limit}; waiting for it to fall`, 15_000);
+        return () => wait('Waiting', 'PriceAboveLimit', `the price is ${r.quote.total} (${r.quote.perGpuHour} per GPU-hour), above the limit of ${limit}; waiting for it to fall`, 15_000);
       }
       const st = nextStatus(lease, 'Reserved', nowMs, [ok('Quoted', 'WithinLimit', `${r.quote.total} for ${lease.spec.gpus} GPUs × ${lease.spec.duration}`), ok('Reserved', 'Placed', reservation.map((x) => `${x.node}: ${x.gpus}`).join(', ')), notOk('Ready', 'Funding', 'opening the escrow on-chain')], {
         quote: {
@@ -158,10 +161,20 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
         reservation,
         chain: { leaseId: leaseIdOf({ namespace: lease.metadata?.namespace ?? '', name: lease.metadata?.name ?? '', uid: lease.metadata?.uid ?? '' }) },
       });
-      const next = await write(lease, st);
-      deps.recorder.normal(lease, 'Reserved', `${r.quote.total} locked price for ${lease.spec.gpus} GPUs on ${reservation.map((x) => `${x.node} (${x.gpus})`).join(', ')}`);
-      return { lease: next };
+      deps.ledger.record(keyOf(lease), lease.spec.pool, reservation);
+      return async () => {
+        let next: ComputeLease;
+        try {
+          next = await write(lease, st);
+        } catch (err) {
+          deps.ledger.record(keyOf(lease), lease.spec.pool, []);
+          throw err;
+        }
+        deps.recorder.normal(lease, 'Reserved', `${r.quote.total} locked price for ${lease.spec.gpus} GPUs on ${reservation.map((x) => `${x.node} (${x.gpus})`).join(', ')}`);
+        return { lease: next };
+      };
     });
+    return decide();
   }
 
   async function fundStep(lease: ComputeLease, nowMs: number): Promise<Step> {

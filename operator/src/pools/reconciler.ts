@@ -41,6 +41,13 @@ export type PoolReconcilerDeps = {
   clock: Clock;
   /** Longest time the price's drift goes unwritten. Default 60 s. */
   priceRefreshMs?: number;
+  /**
+   * Shortest time between two status writes of one pool. A burst of leases changes a pool's free
+   * GPUs with every reservation; the in-memory market (what quotes and placements read) follows
+   * each one at once, while status (and the CapacityChanged event) catches up at most this often.
+   * Default 1 s.
+   */
+  minWriteIntervalMs?: number;
 };
 
 export function poolRef(p: GpuPool): PoolRef {
@@ -68,9 +75,12 @@ export function reservedByNode(leases: readonly ComputeLease[]): Map<string, num
 
 export function makePoolReconciler(deps: PoolReconcilerDeps) {
   const refreshMs = deps.priceRefreshMs ?? 60_000;
+  const minWriteMs = deps.minWriteIntervalMs ?? 1_000;
+  const lastWrite = new Map<string, number>();
   return async function reconcilePool(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     const pool = deps.pools.store.get(key);
     if (!pool) {
+      lastWrite.delete(key);
       deps.market.delete(key);
       forgetPool(deps.metrics, key);
       return;
@@ -125,6 +135,9 @@ export function makePoolReconciler(deps: PoolReconcilerDeps) {
     m.leased.set({ pool: ref.name }, inv.leased);
 
     if (structuralChange || drifted) {
+      const since = nowMs - (lastWrite.get(key) ?? Number.NEGATIVE_INFINITY);
+      if (since < minWriteMs) return { requeueAfterMs: minWriteMs - since };
+      lastWrite.set(key, nowMs);
       await updateStatus(deps.rest, GPU_POOLS, pool, desired, { fieldManager: 'pinfi-operator' });
       m.statusWrites.inc({ kind: 'GpuPool' });
       if (priced.capacityChanged && old?.pricing) {

@@ -254,6 +254,10 @@ export class TransactionManager {
     const p = this.o.provider;
     const started = this.o.clock();
     let broadcastAt = started;
+    // Polls soon after the broadcast and then less often, up to pollIntervalMs: a chain that
+    // mines at once (anvil, a fast L2) answers in tens of milliseconds, and a slow one is not
+    // asked more than once per interval after the first second.
+    let polls = 0;
     for (;;) {
       if (this.o.clock() - started > this.o.maxWaitMs) {
         this.nextNonce = undefined;
@@ -309,7 +313,7 @@ export class TransactionManager {
           say(`waiting for ${latest.hash} (nonce ${tx.nonce}) to be mined`);
         }
       }
-      await this.o.sleep(this.o.pollIntervalMs);
+      await this.o.sleep(Math.min(this.o.pollIntervalMs, 50 * 2 ** polls++));
     }
   }
 
