@@ -134,6 +134,19 @@ test('pods of a lease not yet Active wait behind the gate and start within secon
   expect((await events(env.clients, ns, 'later')).map((e) => e.reason)).toContain('PodsReleased');
 });
 
+test('pods of a lease that fails before it is Active stay gated, and each is told why', async () => {
+  const ns = await namespace();
+  await createLease(env.clients, ns, 'doomed', 'a100', 2, { phase: 'Reserved', reservation: [{ node: 'gpu-a-2', gpus: 2 }] });
+  await createPod(env.clients, podManifest(ns, 'doomed-0', { lease: 'doomed', gpus: 1 }));
+  await setLeaseStatus(env.clients, ns, 'doomed', { phase: 'Failed', reservation: [], message: 'funding failed: the payer has no allowance' });
+  const note = await eventually('LeaseNotActive event on the gated pod', async () =>
+    (await events(env.clients, ns, 'doomed-0')).find((e) => e.reason === 'LeaseNotActive' && e.type === 'Warning')?.message, 30_000, 250);
+  expect(note).toContain(`ComputeLease ${ns}/doomed is Failed (funding failed: the payer has no allowance)`);
+  const pod = await getPod(env.clients, ns, 'doomed-0');
+  expect(pod?.spec?.nodeName).toBeUndefined();
+  expect(pod?.spec?.schedulingGates).toEqual([{ name: LEASE_GATE }]);
+});
+
 test('a GPU pod without a lease never lands on a pool node, and its event says why', async () => {
   const ns = await namespace();
   // Outside any pool there is one 4-GPU node: the first pod goes there, the second finds nothing.

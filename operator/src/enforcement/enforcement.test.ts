@@ -2,7 +2,7 @@ import type { V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
 import type { ComputeLease, GpuPool } from '../api/types.js';
 import { reservationAffinityPatch, reservedNodes } from './affinity.js';
 import { evictionDue } from './eviction.js';
-import { gateRemovalPatch } from './gates.js';
+import { gateRemovalPatch, strandedPodNotice } from './gates.js';
 import { LEASE_GATE, podLeaseKey, podsByLease } from './names.js';
 import { poolNotice } from './notices.js';
 import { desiredNodeTaints, nodeMembershipChanged } from './taints.js';
@@ -49,6 +49,22 @@ describe('gates', () => {
     expect(podLeaseKey(p)).toBe('ns/train');
     expect(podsByLease(p)).toEqual(['ns/train']);
     expect(podsByLease({ metadata: { namespace: 'ns', labels: { 'pinfi.io/lease': '' } } })).toEqual([]);
+  });
+});
+
+describe('stranded gated pods', () => {
+  const lease = (phase: string | undefined, message?: string) =>
+    ({ metadata: { name: 'train', namespace: 'team-a' }, spec: {}, status: phase ? { phase, ...(message ? { message } : {}) } : undefined }) as unknown as ComputeLease;
+  test.each([undefined, 'Pending', 'Waiting', 'Reserved', 'Funded', 'Active'])('a lease that may still turn Active (%s): no notice', (phase) => {
+    expect(strandedPodNotice(lease(phase))).toBeUndefined();
+  });
+  test.each(['Failed', 'Expired'])('a %s lease: the pod is told it will never start, with the lease\'s reason', (phase) => {
+    expect(strandedPodNotice(lease(phase, 'funding failed: insufficient allowance'))).toBe(
+      `ComputeLease team-a/train is ${phase} (funding failed: insufficient allowance): it will never be Active, so this pod stays gated; delete it, or label it with an Active lease`,
+    );
+  });
+  test.each(['Ending', 'Settled'])('a lease that is over (%s): notice', (phase) => {
+    expect(strandedPodNotice(lease(phase))).toMatch(/is over/);
   });
 });
 

@@ -15,7 +15,7 @@ import { objectPath, RESOURCES } from '../kube/resources.js';
 import type { RestClient } from '../kube/rest.js';
 import { reservationAffinityPatch, reservedNodes, type JsonPatchOp } from './affinity.js';
 import { forEachLimited, throwIfAny } from './concurrency.js';
-import { LEASE_GATE, PODS_BY_LEASE, hasLeaseGate, leaseRef } from './names.js';
+import { LEASE_GATE, PODS_BY_LEASE, hasLeaseGate, leaseRef, podRef } from './names.js';
 
 /** The JSON patch that removes the lease gate from `pod` (guarded by a test of its position), or undefined. */
 /**
@@ -92,11 +92,32 @@ export type GateReconcilerDeps = {
   recorder?: EventRecorder;
 };
 
+/**
+ * Why the gated pods of `lease` will never start, or undefined while they still may: a lease that
+ * failed or expired before it was Active, or one already over, releases nothing. Pure.
+ */
+export function strandedPodNotice(lease: ComputeLease): string | undefined {
+  const phase = lease.status?.phase;
+  const name = `${lease.metadata?.namespace}/${lease.metadata?.name}`;
+  if (phase === 'Failed' || phase === 'Expired') {
+    return `ComputeLease ${name} is ${phase}${lease.status?.message ? ` (${lease.status.message})` : ''}: it will never be Active, so this pod stays gated; delete it, or label it with an Active lease`;
+  }
+  if (phase === 'Ending' || phase === 'Settled') return `ComputeLease ${name} is over (${phase}): this pod stays gated; delete it, or label it with an Active lease`;
+  return undefined;
+}
+
 /** Reconciles a lease key: when the lease is Active, its gated pods are released. */
 export function makeGateReconciler(deps: GateReconcilerDeps): Reconciler {
   return async function reconcileGates(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     const lease = deps.leases.store.get(key);
-    if (!lease || lease.status?.phase !== 'Active') return;
+    if (!lease) return;
+    const stranded = strandedPodNotice(lease);
+    if (stranded) {
+      // Events only (deduplicated by the recorder): deleting a user's pods is theirs to decide.
+      for (const p of deps.pods.store.byIndex(PODS_BY_LEASE, key).filter(hasLeaseGate)) deps.recorder?.warning(podRef(p), 'LeaseNotActive', stranded, 'Schedule');
+      return;
+    }
+    if (lease.status?.phase !== 'Active') return;
     const gated = deps.pods.store.byIndex(PODS_BY_LEASE, key).filter(hasLeaseGate);
     if (gated.length === 0) return;
     const released = await removeSchedulingGates(deps.rest, gated, { reservedNodes: reservedNodes(lease) });
