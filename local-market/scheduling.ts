@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Logger } from '../operator/src/telemetry/logger.js';
-import type { PluginConfig } from '../scheduler-plugin/config.js';
+import { localPluginConfig } from '../scheduler-plugin/config.js';
 import { startSchedulerPlugin, type SchedulerPluginHandle } from '../scheduler-plugin/plugin.js';
 import { pinfiSchedulerConfiguration } from '../scheduler-plugin/scheduler-config.js';
 import type { Cluster } from '../test/env/cluster.js';
@@ -46,27 +46,8 @@ export async function startLocalScheduling(opts: LocalSchedulingOptions): Promis
   const { cluster, log } = opts;
   const [extenderPort, webhookPort, schedulerPort] = [await freePort(), await freePort(), await freePort()];
   log('[pinfi] starting the scheduler extender and the admission webhook for lease pods…');
-  const config: PluginConfig = Object.freeze({
-    kubeconfig: cluster.kubeconfig,
-    context: undefined,
-    host: '127.0.0.1',
-    port: extenderPort,
-    maxBodyBytes: 8 * 1024 * 1024,
-    placementTtlMs: 120_000,
-    logLevel: 'info',
-    // Out-of-cluster, so the API server calls the webhook by URL; the plugin makes its own
-    // certificate and writes the MutatingWebhookConfiguration with its CA (the chart ships both).
-    webhook: Object.freeze({
-      host: '127.0.0.1',
-      port: webhookPort,
-      endpoint: { url: `https://127.0.0.1:${webhookPort}` },
-      certificate: { ephemeral: true as const },
-      dnsNames: [],
-      ipAddresses: ['127.0.0.1'],
-      manageConfiguration: true,
-      configurationName: 'pinfi-lease-pods',
-    }),
-  });
+  // Out-of-cluster, so the API server calls the webhook by URL (the chart ships a Service instead).
+  const config = localPluginConfig({ kubeconfig: cluster.kubeconfig, port: extenderPort, webhookPort });
   const plugin = await startSchedulerPlugin(config, { logger: opts.logger, kubeConfig: cluster.kubeConfig() });
   let scheduler: Managed | undefined;
   try {

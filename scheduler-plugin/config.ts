@@ -146,3 +146,31 @@ export function parsePluginConfig(argv: readonly string[], env: NodeJS.ProcessEn
     logLevel: o.logLevel as LogLevel,
   });
 }
+
+/**
+ * The configuration for a plugin next to a local control plane (the tests, `npm start`): the
+ * extender and the webhook on 127.0.0.1, the API server calling the webhook by URL with an
+ * ephemeral certificate the plugin makes, and the MutatingWebhookConfiguration written by it
+ * (in a cluster the chart ships both).
+ */
+export function localPluginConfig(o: { kubeconfig?: string; port: number; webhookPort: number; logLevel?: LogLevel }): PluginConfig {
+  return Object.freeze({
+    kubeconfig: o.kubeconfig,
+    context: undefined,
+    host: '127.0.0.1',
+    port: o.port,
+    maxBodyBytes: 8 * 1024 * 1024,
+    placementTtlMs: 120_000,
+    logLevel: o.logLevel ?? 'info',
+    webhook: Object.freeze({
+      host: '127.0.0.1',
+      port: o.webhookPort,
+      endpoint: { url: `https://127.0.0.1:${o.webhookPort}` },
+      certificate: { ephemeral: true as const },
+      dnsNames: [],
+      ipAddresses: ['127.0.0.1'],
+      manageConfiguration: true,
+      configurationName: 'pinfi-lease-pods',
+    }),
+  });
+}

@@ -16,7 +16,7 @@ import { InformerFactory } from '../../operator/src/kube/informers.js';
 import { RESOURCES, resourcePath } from '../../operator/src/kube/resources.js';
 import { createLogger, type Logger } from '../../operator/src/telemetry/logger.js';
 import { createRegistry } from '../../operator/src/telemetry/metrics.js';
-import type { PluginConfig } from '../../scheduler-plugin/config.js';
+import { localPluginConfig } from '../../scheduler-plugin/config.js';
 import { startSchedulerPlugin, type SchedulerPluginHandle } from '../../scheduler-plugin/plugin.js';
 import { pinfiExtender } from '../../scheduler-plugin/scheduler-config.js';
 import { createCluster, type Cluster } from '../env/cluster.js';
@@ -84,25 +84,7 @@ export async function startSchedulingEnv(opts: SchedulingEnvOptions): Promise<Sc
     for (const [name, product] of Object.entries(opts.pools)) await cluster.kubectl(['apply', '-f', '-'], stringify(poolManifest(name, product)));
 
     const logger = createLogger({ level: opts.logLevel ?? 'warn', write: (l) => log(l) });
-    const config: PluginConfig = Object.freeze({
-      kubeconfig: undefined,
-      context: undefined,
-      host: '127.0.0.1',
-      port: extPort,
-      maxBodyBytes: 8 * 1024 * 1024,
-      placementTtlMs: 120_000,
-      logLevel: 'warn',
-      webhook: Object.freeze({
-        host: '127.0.0.1',
-        port: webhookPort,
-        endpoint: { url: `https://127.0.0.1:${webhookPort}` },
-        certificate: { ephemeral: true as const },
-        dnsNames: [],
-        ipAddresses: ['127.0.0.1'],
-        manageConfiguration: true,
-        configurationName: 'pinfi-lease-pods',
-      }),
-    });
+    const config = localPluginConfig({ port: extPort, webhookPort, logLevel: 'warn' });
     const plugin = await startSchedulerPlugin(config, { logger, kubeConfig: kc });
     stops.push(() => plugin.stop());
     await plugin.waitForSync();
