@@ -103,6 +103,21 @@ try {
   const permitted = await openMeasured(5, true);
   rows.push({ op: 'openWithPermit', leases: 1, total: avg(permitted.gas), perLease: avg(permitted.gas) });
 
+  // openMany: the operator's batch of opens (payers approved beforehand, as for open).
+  for (const size of [10, 50] as const) {
+    const requests = [];
+    for (let i = 0; i < size; i++) {
+      const payer = new Wallet(Wallet.createRandom().privateKey, provider);
+      await provider.send('anvil_setBalance', [payer.address, '0xDE0B6B3A7640000']);
+      await (await stable.mint(payer.address, PRICE)).wait();
+      await (await TestStablecoin__factory.connect(token.address, payer).approve(escrowDeploy.address, PRICE)).wait();
+      const terms = nextTerms(payer.address);
+      requests.push({ terms: termsStruct(terms), amount: PRICE, signature: (await signAuthorization(payer, domain, terms)).signature });
+    }
+    const total = await gasOf(escrow.openMany(requests));
+    rows.push({ op: 'openMany', leases: size, total, perLease: total / BigInt(size), baseline: avg(opened.gas) });
+  }
+
   // Single settle, steady state (the baseline per lease).
   const singles: bigint[] = [];
   for (const [i, id] of opened.ids.entries()) {
@@ -137,7 +152,7 @@ try {
 
   const fmt = (n: bigint) => n.toLocaleString('en-US');
   const lines = [
-    '| operation | leases per tx | gas per tx | gas per lease | vs one `settle` per lease |',
+    '| operation | leases per tx | gas per tx | gas per lease | vs one `open`/`settle` per lease |',
     '|---|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.op} | ${r.leases} | ${fmt(r.total)} | ${fmt(r.perLease)} | ${r.baseline ? `${((Number(r.perLease) / Number(r.baseline)) * 100).toFixed(0)} %` : ''} |`),
   ];

@@ -1,6 +1,7 @@
 // Shared by bin/pinfi.mjs and bin/kubectl-pinfi.mjs: runs the CLI under a Node.js new enough for
 // @kubernetes/client-node (>= 22.19; the project's own Node 24 from node_modules when the one on
-// PATH is older), from the compiled dist/cli/main.js when present, else cli/main.ts through tsx.
+// PATH is older), from cli/main.ts through tsx in a checkout (a dist/ left by `npm run build` or
+// a benchmark would otherwise run stale code), else from the compiled dist/cli/main.js.
 import { spawnSync } from 'node:child_process';
 import process from 'node:process';
 import { existsSync } from 'node:fs';
@@ -25,8 +26,9 @@ export async function run(programName, entry) {
     process.exit(r.status ?? 1);
   }
   const dist = join(root, 'dist', 'cli', 'main.js');
+  const source = join(root, 'cli', 'main.ts');
   let url;
-  if (existsSync(dist)) {
+  if (!existsSync(source) || !existsSync(join(root, 'node_modules', 'tsx'))) {
     url = pathToFileURL(dist).href;
   } else {
     // Start-up time: the big dependencies every command uses are loaded natively first, before
@@ -36,7 +38,7 @@ export async function run(programName, entry) {
     const { register } = await import('tsx/esm/api');
     register();
     process.setSourceMapsEnabled(false);
-    url = pathToFileURL(join(root, 'cli', 'main.ts')).href;
+    url = pathToFileURL(source).href;
   }
   const { main } = await import(url);
   const code = await main(process.argv.slice(2), { name: programName });

@@ -39,6 +39,13 @@ interface ILeaseEscrow {
         uint256 nonce;
     }
 
+    /// @notice One lease to open in an `openMany` batch: the payer's terms, the amount to lock, their signature.
+    struct OpenRequest {
+        LeaseTerms terms;
+        uint256 amount;
+        bytes signature;
+    }
+
     /// @notice An EIP-2612 permit for the escrow, signed by the payer on the token.
     struct Permit {
         uint256 value;

@@ -105,6 +105,24 @@ contract LeaseEscrow is ILeaseEscrow, AccessControl, Pausable, ReentrancyGuardTr
         leaseId = _open(terms, amount, signature);
     }
 
+    /// @notice Opens many leases in one transaction, each exactly as `open` would; all or nothing (the settler
+    /// simulates the batch first and opens one by one when any request would fail).
+    function openMany(OpenRequest[] calldata requests)
+        external
+        onlyRole(SETTLER_ROLE)
+        whenNotPaused
+        nonReentrant
+        returns (bytes32[] memory leaseIds)
+    {
+        uint256 n = requests.length;
+        if (n == 0) revert Errors.LeaseEscrow_EmptyBatch();
+        leaseIds = new bytes32[](n);
+        for (uint256 i; i < n; ++i) {
+            OpenRequest calldata r = requests[i];
+            leaseIds[i] = _open(r.terms, r.amount, r.signature);
+        }
+    }
+
     /// @notice Like `open`, with an EIP-2612 permit instead of a prior approval. A permit that fails (already used,
     /// e.g. front-run, or a token without permit) is ignored; the allowance check then decides.
     function openWithPermit(LeaseTerms calldata terms, uint256 amount, bytes calldata signature, Permit calldata permit)

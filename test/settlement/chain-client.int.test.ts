@@ -241,6 +241,29 @@ describe('batching', () => {
     return out;
   }
 
+  test('opens arriving together go out as one openMany; a bad one is opened alone and fails with its own error', async () => {
+    const c = await client();
+    const payers = [];
+    for (let i = 0; i < 4; i++) payers.push(await newPayer(m, USDC('2'))); // the minter's nonces: one at a time
+    const auths = await Promise.all(payers.map((p) => signed(p, m)));
+    const before = await settlerNonce();
+    const opened = await Promise.all(auths.map((a) => c.openLease(a, USDC('2'))));
+    expect(opened.map((o) => o.status)).toEqual(['opened', 'opened', 'opened', 'opened']);
+    expect(new Set(opened.map((o) => o.txHash)).size).toBe(1); // one transaction for the four
+    expect((await settlerNonce()) - before).toBe(1);
+    for (const o of opened) expect(await c.leaseState(o.leaseId)).toMatchObject({ status: 'Open', locked: USDC('2') });
+
+    // One payer without allowance in a batch of three: the batch would revert, so each goes alone.
+    const good = [await newPayer(m, USDC('2')), await newPayer(m, USDC('2'))];
+    const broke = await newPayer(m, USDC('2'), 0n);
+    const batch = await Promise.all([...good, broke].map((p) => signed(p, m)));
+    const results = await Promise.allSettled(batch.map((a) => c.openLease(a, USDC('2'))));
+    expect(results.slice(0, 2).map((r) => r.status === 'fulfilled' && r.value.status)).toEqual(['opened', 'opened']);
+    expect(results[2]?.status).toBe('rejected');
+    expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(AllowanceTooLowError);
+    expect((await c.leaseState(leaseIdOf(batch[2]!.terms))).status).toBe('None');
+  });
+
   test('settlements due within the window go out as one settleMany; more than maxSize split', async () => {
     const c = await client({ batch: { maxSize: 3, windowMs: 100 } });
     const auths = await openMany(c, 5);

@@ -280,6 +280,41 @@ describe('open: reverts', () => {
   });
 });
 
+describe('openMany', () => {
+  const request = (a: SignedAuthorization, amount: bigint) => ({ terms: termsStruct(a.terms), amount, signature: a.signature });
+
+  test('opens every lease of the batch as open would, in one transaction', async () => {
+    const payers = [await newPayer(m, USDC('3')), await newPayer(m, USDC('3')), await newPayer(m, USDC('3'))];
+    const auths = [];
+    for (const p of payers) auths.push(await signed(p, m));
+    const receipt = await (await m.asSettler.openMany(auths.map((a) => request(a, USDC('2'))))).wait();
+    const opened = receipt!.logs.map((l) => m.escrow.interface.parseLog(l)).filter((e) => e?.name === 'LeaseOpened');
+    expect(opened.map((e) => e?.args.leaseId)).toEqual(auths.map((a) => leaseIdOf(a.terms)));
+    for (const [i, a] of auths.entries()) {
+      expect((await m.escrow.leaseState(leaseIdOf(a.terms))).locked).toBe(USDC('2'));
+      expect(await m.token.balanceOf(payers[i]!.address)).toBe(USDC('1'));
+      expect(await m.escrow.isNonceUsed(a.terms.payer, a.terms.nonce)).toBe(true);
+    }
+  });
+
+  test('all or nothing: one bad request reverts the batch with its error and opens none', async () => {
+    const good = await newPayer(m, USDC('3'));
+    const broke = await newPayer(m, USDC('3'), 0n);
+    const a = await signed(good, m);
+    const b = await signed(broke, m);
+    expect((await revertOf(async () => (await m.asSettler.openMany([request(a, USDC('2')), request(b, USDC('2'))])).wait())).name).toBe('LeaseEscrow_AllowanceTooLow');
+    expect((await m.escrow.leaseState(leaseIdOf(a.terms))).status).toBe(0n);
+    expect(await m.escrow.isNonceUsed(good.address, a.terms.nonce)).toBe(false);
+  });
+
+  test('an empty batch and a caller without the settler role are refused', async () => {
+    expect((await revertOf(async () => (await m.asSettler.openMany([])).wait())).name).toBe('LeaseEscrow_EmptyBatch');
+    const p = await newPayer(m, USDC('1'));
+    const a = await signed(p, m);
+    expect((await revertOf(async () => (await m.asAdmin.openMany([request(a, USDC('1'))])).wait())).name).toBe('AccessControlUnauthorizedAccount');
+  });
+});
+
 describe('admin', () => {
   test.each([
     { name: 'a zero default treasury', run: () => m.asAdmin.setDefaultTreasury('0x0000000000000000000000000000000000000000'), error: 'LeaseEscrow_ZeroAddress' },

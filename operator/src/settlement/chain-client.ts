@@ -10,7 +10,7 @@ import { LeaseEscrow__factory } from './generated/index.js';
 import { formatAmount, type TokenInfo } from './money.js';
 import { defaultRetryPolicy, withRpcRetry, type RetryDeps, type RetryPolicy } from './rpc-retry.js';
 import { planSettlements, settlementArgs, type SettleResult } from './settle-plan.js';
-import { TransactionManager, type TxManagerOptions, type TxSigner } from './tx-manager.js';
+import { TransactionManager, type MinedTx, type TxManagerOptions, type TxSigner } from './tx-manager.js';
 import {
   realClock, realSleep, silentLogger,
   type Clock, type LeaseOnChain, type Logger, type PermitSignature, type SettlementInstruction, type SignedAuthorization, type Sleep,
@@ -51,10 +51,15 @@ export type ChainClientOptions = {
 
 const short = (id: string): string => `${id.slice(0, 10)}…`;
 const DEFAULT_BATCH: BatchOptions = { maxSize: 50, windowMs: 2_000 };
+/** Opens arriving within this window share one openMany transaction (a lone open waits this long at most). */
+const OPEN_BATCH_WINDOW_MS = 25;
+
+type OpenItem = { readonly auth: SignedAuthorization; readonly amount: bigint; readonly label: string };
 
 export class ChainClient extends EscrowReader {
   private readonly tx: TransactionManager;
   private readonly batcher: Batcher<SettlementInstruction, SettleResult>;
+  private readonly opens: Batcher<OpenItem, MinedTx>;
   private readonly batchOptions: BatchOptions;
 
   private constructor(o: ChainClientOptions, readonly chainId: bigint, readonly token: TokenInfo, retry: RetryDeps) {
@@ -81,6 +86,27 @@ export class ChainClient extends EscrowReader {
     });
     this.batchOptions = o.batch ?? DEFAULT_BATCH;
     this.batcher = new Batcher(this.batchOptions, (items) => this.settleLeases(items), o.timers ?? realTimers, retry.clock);
+    this.opens = new Batcher({ maxSize: this.batchOptions.maxSize, windowMs: OPEN_BATCH_WINDOW_MS }, (items) => this.sendOpens(items), o.timers ?? realTimers, retry.clock);
+  }
+
+  /**
+   * Sends opens that arrived together as one openMany (a lone one as open). The batch is all or nothing, and
+   * simulated before it is sent: if any request in it would fail, each is sent on its own instead, so a bad
+   * authorisation fails its own lease only, with its own error.
+   */
+  private async sendOpens(items: readonly OpenItem[]): Promise<ItemResult<MinedTx>[]> {
+    const one = (it: OpenItem) => this.tx.send({ label: it.label, to: this.r.escrowAddress, data: this.escrow.interface.encodeFunctionData('open', [termsStruct(it.auth.terms), it.amount, it.auth.signature]) });
+    const each = async (): Promise<ItemResult<MinedTx>[]> =>
+      (await Promise.allSettled(items.map(one))).map((r) => (r.status === 'fulfilled' ? { ok: true, value: r.value } : { ok: false, error: r.reason }));
+    if (items.length === 1) return each();
+    const data = this.escrow.interface.encodeFunctionData('openMany', [items.map((it) => ({ terms: termsStruct(it.auth.terms), amount: it.amount, signature: it.auth.signature }))]);
+    try {
+      const mined = await this.tx.send({ label: `open ${items.length} leases`, to: this.r.escrowAddress, data });
+      return items.map(() => ({ ok: true, value: mined }));
+    } catch (err) {
+      this.logger.info(`open ${items.length} leases as one batch failed (${(err as Error).message}); opening them one by one`);
+      return each();
+    }
   }
 
   /** Reads the chain id and the escrow's token (for messages), and returns a ready client. */
@@ -132,7 +158,7 @@ export class ChainClient extends EscrowReader {
         continue; // reorged away while we waited for its confirmations: open it (again)
       }
       try {
-        const mined = await this.tx.send({ label, to: this.r.escrowAddress, data });
+        const mined = opts.permit ? await this.tx.send({ label, to: this.r.escrowAddress, data }) : await this.opens.add({ auth, amount, label });
         return { leaseId, status: 'opened', txHash: mined.hash, blockNumber: mined.blockNumber };
       } catch (err) {
         const e = this.decode(err, `${label} failed`);
@@ -161,7 +187,7 @@ export class ChainClient extends EscrowReader {
 
   /** Sends whatever settlements are queued now and waits for them. */
   flush(): Promise<void> {
-    return this.batcher.flush();
+    return Promise.all([this.opens.flush(), this.batcher.flush()]).then(() => undefined);
   }
 
   /**
