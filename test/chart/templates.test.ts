@@ -188,6 +188,12 @@ describe('the operator agrees with its own flag parser', () => {
     expect(parseConfig(fromSecret.args?.slice(1) ?? [], { PINFI_RPC_URL: 'https://from.secret' }).chain?.rpcUrl).toBe('https://from.secret');
   });
 
+  test('the operator runs with a V8 heap limit (operator.maxHeapMiB), and without one at 0', async () => {
+    expect(container(find(defaults, 'Deployment', 'pinfi-operator')).env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=384' });
+    const off = container(find(await render({ operator: { maxHeapMiB: 0 } }), 'Deployment', 'pinfi-operator'));
+    expect(off.env?.map((e) => e.name)).not.toContain('NODE_OPTIONS');
+  });
+
   test('leader election off means one replica and --no-leader-elect', async () => {
     const c = container(find(await render({ operator: { replicas: 1, leaderElection: { enabled: false } } }), 'Deployment', 'pinfi-operator'));
     expect(parseConfig(c.args?.slice(1) ?? [], {}).leaderElect).toBe(false);
