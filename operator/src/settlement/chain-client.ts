@@ -146,9 +146,11 @@ export class ChainClient extends EscrowReader {
   async openLease(auth: SignedAuthorization, amount: bigint, opts: { permit?: PermitSignature } = {}): Promise<OpenResult> {
     const leaseId = leaseIdOf(auth.terms);
     const label = `open lease ${auth.terms.namespace}/${auth.terms.name} (${short(leaseId)}, ${formatAmount(amount, this.token)})`;
-    const data = opts.permit
-      ? this.escrow.interface.encodeFunctionData('openWithPermit', [termsStruct(auth.terms), amount, auth.signature, opts.permit])
-      : this.escrow.interface.encodeFunctionData('open', [termsStruct(auth.terms), amount, auth.signature]);
+    // With a permit the lease goes out on its own (openWithPermit); otherwise it joins the next openMany batch.
+    const permit = opts.permit;
+    const send = permit
+      ? () => this.tx.send({ label, to: this.r.escrowAddress, data: this.escrow.interface.encodeFunctionData('openWithPermit', [termsStruct(auth.terms), amount, auth.signature, permit]) })
+      : () => this.opens.add({ auth, amount, label });
     for (let attempt = 0; ; attempt++) {
       const existing = await this.leaseState(leaseId);
       if (existing.status !== 'None') {
@@ -158,7 +160,7 @@ export class ChainClient extends EscrowReader {
         continue; // reorged away while we waited for its confirmations: open it (again)
       }
       try {
-        const mined = opts.permit ? await this.tx.send({ label, to: this.r.escrowAddress, data }) : await this.opens.add({ auth, amount, label });
+        const mined = await send();
         return { leaseId, status: 'opened', txHash: mined.hash, blockNumber: mined.blockNumber };
       } catch (err) {
         const e = this.decode(err, `${label} failed`);
