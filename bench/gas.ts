@@ -13,7 +13,7 @@ import { deployEscrow, deployTestToken } from '../operator/src/settlement/deploy
 import { LeaseEscrow__factory, TestStablecoin__factory } from '../operator/src/settlement/generated/index.js';
 import { escrowDomain, leaseIdOf, signAuthorization, termsStruct } from '../operator/src/settlement/authorization.js';
 import { signPermit } from '../operator/src/settlement/wallet.js';
-import { createProvider } from '../operator/src/settlement/rpc-retry.js';
+import { createProvider } from '../operator/src/settlement/provider.js';
 import type { AuthorizationTerms } from '../operator/src/settlement/types.js';
 
 const PRICE = 12_500_000n; // 12.5 tUSD

@@ -17,7 +17,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonRpcProvider, Wallet } from 'ethers';
+import { Wallet } from 'ethers';
 import { parse, stringify } from 'yaml';
 import type { ComputeLease, GpuPool } from '../../operator/src/api/types.js';
 import { LeaseEscrow__factory } from '../../operator/src/settlement/generated/index.js';
@@ -30,7 +30,7 @@ import { startOperatorProcess, type OperatorProcess } from '../env/operator-proc
 import { repoRoot, runDir } from '../env/paths.js';
 import { freePort } from '../env/ports.js';
 import { startProcess, waitReady, type Managed } from '../env/process.js';
-import { eventually, testRpcUrl } from '../env/testing.js';
+import { eventually, testProvider, testRpcUrl } from '../env/testing.js';
 import { CHART_DIR, parseObjects, runHelm, withValuesFile, type K8sObject } from './helm.js';
 import { canI, effectiveRules, EVERYONE, serviceAccountKubeconfig, type ServiceAccountIdentity } from './service-accounts.js';
 
@@ -73,7 +73,7 @@ function values(): Record<string, unknown> {
 }
 
 async function fundWithEth(address: string): Promise<void> {
-  const provider = new JsonRpcProvider(testRpcUrl(), undefined, { cacheTimeout: -1 });
+  const provider = testProvider();
   await provider.send('anvil_setBalance', [address, '0x3635C9ADC5DEA00000']); // 1000 ETH
   provider.destroy();
 }

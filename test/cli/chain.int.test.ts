@@ -2,11 +2,12 @@
 // keystore), withdraw with nothing owed, their errors, and the simulator's help.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { JsonRpcProvider, MaxUint256, encryptKeystoreJson } from 'ethers';
+import { MaxUint256, encryptKeystoreJson } from 'ethers';
+import type { JsonRpcProvider } from 'ethers';
 import { LeaseEscrow__factory } from '../../operator/src/settlement/generated/index.js';
 import { readBalances } from '../../operator/src/settlement/index.js';
 import { freePort } from '../env/ports.js';
-import { testRpcUrl } from '../env/testing.js';
+import { testProvider } from '../env/testing.js';
 import { account, ok, pinfi, tempDir } from './run.js';
 
 const dir = tempDir('chain');
@@ -18,7 +19,7 @@ let escrow: string;
 let token: string;
 
 beforeAll(async () => {
-  provider = new JsonRpcProvider(testRpcUrl(), undefined, { cacheTimeout: -1 });
+  provider = testProvider();
   [deployer, payer, settler] = await Promise.all([account(dir, 'deployer'), account(dir, 'payer'), account(dir, 'settler')]);
 });
 

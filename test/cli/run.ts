@@ -4,9 +4,9 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonRpcProvider, Wallet } from 'ethers';
+import { Wallet } from 'ethers';
 import { repoRoot } from '../env/paths.js';
-import { testKubeconfigPath, testRpcUrl } from '../env/testing.js';
+import { testKubeconfigPath, testProvider, testRpcUrl } from '../env/testing.js';
 
 function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
@@ -46,7 +46,7 @@ export async function ok(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
 /** A fresh account with ETH for gas (anvil_setBalance), its key in a 0600 file. No shared nonces with other tests. */
 export async function account(dir: string, name: string): Promise<{ address: string; key: string; keyFile: string }> {
   const w = Wallet.createRandom();
-  const provider = new JsonRpcProvider(testRpcUrl(), undefined, { cacheTimeout: -1 });
+  const provider = testProvider();
   await provider.send('anvil_setBalance', [w.address, `0x${(10n ** 20n).toString(16)}`]);
   provider.destroy();
   const keyFile = join(dir, `${name}.key`);

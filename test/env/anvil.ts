@@ -7,6 +7,9 @@ import { startProcess, waitReady, type Managed } from './process.js';
 import { freePort, assertPortFree } from './ports.js';
 import { runDir } from './paths.js';
 
+/** anvil's default chain id, which the test environment keeps. */
+export const ANVIL_CHAIN_ID = 31337;
+
 /** anvil's default mnemonic ("test test … junk"): the first accounts and keys are well known. */
 export const ANVIL_KEYS = [
   '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
@@ -62,7 +65,7 @@ export async function rpc<T>(url: string, method: string, params: unknown[] = []
 export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   const port = opts.port ?? (await freePort());
   if (opts.port) await assertPortFree(port, 'anvil');
-  const chainId = opts.chainId ?? 31337;
+  const chainId = opts.chainId ?? ANVIL_CHAIN_ID;
   const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId), '--silent'];
   if (opts.stateFile) args.push('--state', opts.stateFile);
   if (opts.blockTime) args.push('--block-time', String(opts.blockTime));

@@ -1,10 +1,11 @@
 // A settlement chain ready for leases, on an anvil: the test stablecoin and the escrow deployed,
 // the payer funded, and helpers that sign a payer's authorisation into the Secret the operator
 // reads. Used by the lease tests and the local market.
-import { JsonRpcProvider, NonceManager, Wallet } from 'ethers';
+import { NonceManager, Wallet, type JsonRpcProvider } from 'ethers';
 import type { V1Secret } from '@kubernetes/client-node';
 import {
   approveEscrow,
+  createProvider,
   deployEscrow,
   deployTestToken,
   escrowDomain,
@@ -12,7 +13,7 @@ import {
   signAuthorization,
   type AuthorizationTerms,
 } from '../../operator/src/settlement/index.js';
-import { ANVIL_KEYS } from './anvil.js';
+import { ANVIL_CHAIN_ID, ANVIL_KEYS, rpc } from './anvil.js';
 
 export type ChainMarket = {
   readonly rpcUrl: string;
@@ -25,23 +26,25 @@ export type ChainMarket = {
   readonly deployer: NonceManager;
 };
 
-export function wallet(rpcUrl: string, key: string): NonceManager {
-  return new NonceManager(new Wallet(key, new JsonRpcProvider(rpcUrl, undefined, { cacheTimeout: -1 })));
+const providerFor = (rpcUrl: string, chainId: bigint | number = ANVIL_CHAIN_ID): JsonRpcProvider => createProvider(rpcUrl, chainId, { pollingIntervalMs: 50 });
+
+export function wallet(rpcUrl: string, key: string, chainId: bigint | number = ANVIL_CHAIN_ID): NonceManager {
+  return new NonceManager(new Wallet(key, providerFor(rpcUrl, chainId)));
 }
 
 /** Deploys a fresh token and escrow with `settlerKey` (default: anvil account 1) as admin and settler. */
 export async function deployChainMarket(rpcUrl: string, settlerKey: string = ANVIL_KEYS[1]): Promise<ChainMarket> {
-  const provider = new JsonRpcProvider(rpcUrl, undefined, { cacheTimeout: -1 });
-  const deployer = wallet(rpcUrl, settlerKey);
+  const chainId = BigInt(await rpc<string>(rpcUrl, 'eth_chainId'));
+  const provider = providerFor(rpcUrl, chainId);
+  const deployer = wallet(rpcUrl, settlerKey, chainId);
   const token = await deployTestToken(deployer);
   const escrow = await deployEscrow(deployer, { token: token.address });
-  const { chainId } = await provider.getNetwork();
   return { rpcUrl, chainId, provider, token: token.address, escrow: escrow.address, settlerKey, deployer };
 }
 
 /** Mints `amount` to the payer and approves the escrow for it. */
 export async function fundPayer(m: ChainMarket, payerKey: string, amount: bigint): Promise<void> {
-  const payer = wallet(m.rpcUrl, payerKey);
+  const payer = wallet(m.rpcUrl, payerKey, m.chainId);
   await mintTestTokens(m.deployer, m.token, await payer.getAddress(), amount);
   await approveEscrow(payer, m.escrow, amount);
 }

@@ -1,6 +1,9 @@
 // What integration tests use to reach the shared environment started by the global setup.
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { JsonRpcProvider } from 'ethers';
+import { createProvider } from '../../operator/src/settlement/provider.js';
+import { ANVIL_CHAIN_ID } from './anvil.js';
 import { kubectlRun } from './cluster.js';
 
 function need(name: string): string {
@@ -17,6 +20,8 @@ export function testKubeConfig(): KubeConfig {
 
 export const testKubeconfigPath = (): string => need('PINFI_KUBECONFIG');
 export const testRpcUrl = (): string => need('PINFI_RPC_URL');
+/** A provider for the run's anvil (chain id 31337), polling receipts on a timer like the operator's own. */
+export const testProvider = (url: string = testRpcUrl()): JsonRpcProvider => createProvider(url, ANVIL_CHAIN_ID, { pollingIntervalMs: 50 });
 
 export function kubectl(args: readonly string[], input?: string): Promise<string> {
   return kubectlRun(need('PINFI_KUBECTL'), need('PINFI_KUBECONFIG'), args, input);

@@ -1,9 +1,9 @@
 // Smoke test of the real EVM node: anvil answers, and a contract compiled with solc (npm)
 // deploys with ethers and returns the value it stores.
-import { ContractFactory, JsonRpcProvider, NonceManager, Wallet } from 'ethers';
+import { ContractFactory, NonceManager, Wallet } from 'ethers';
 import solc from 'solc';
 import { ANVIL_KEYS, rpc } from '../env/anvil.js';
-import { testRpcUrl } from '../env/testing.js';
+import { testProvider, testRpcUrl } from '../env/testing.js';
 
 const SOURCE = `// SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
@@ -30,7 +30,7 @@ test('a solc-compiled contract deploys and returns its stored value', async () =
   expect((out.errors ?? []).filter((e) => e.severity === 'error')).toEqual([]);
   const art = out.contracts['Store.sol']?.Store;
   if (!art) throw new Error('Store not compiled');
-  const provider = new JsonRpcProvider(testRpcUrl(), undefined, { cacheTimeout: -1 });
+  const provider = testProvider();
   const signer = new NonceManager(new Wallet(ANVIL_KEYS[9], provider));
   const factory = new ContractFactory(art.abi as never, art.evm.bytecode.object, signer);
   const c = await factory.deploy(41n);

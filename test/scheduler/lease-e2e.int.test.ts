@@ -3,7 +3,7 @@
 // pool taints, scheduling gates, lease-end eviction), its pods admitted by the scheduler plugin's
 // webhook, placed by kube-scheduler's `pinfi` profile through the extender onto the lease's
 // reserved nodes, evicted at the lease's end, and the lease settled on-chain.
-import { JsonRpcProvider, Wallet } from 'ethers';
+import { Wallet } from 'ethers';
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { ComputeLease } from '../../operator/src/api/types.js';
@@ -12,7 +12,7 @@ import { LeaseEscrow__factory } from '../../operator/src/settlement/generated/in
 import { OPENB_MODELS, type GpuNodeSpec } from '../env/gpu-nodes.js';
 import { authorizationSecret, deployChainMarket, fundPayer, type ChainMarket } from '../env/market-fixture.js';
 import { startOperatorProcess, type OperatorProcess } from '../env/operator-process.js';
-import { eventually, testRpcUrl } from '../env/testing.js';
+import { eventually, testProvider, testRpcUrl } from '../env/testing.js';
 import { createNamespace, createPod, events, getPod, listPods, podManifest, running, startSchedulingEnv, type SchedulingEnv } from './harness.js';
 
 const MODEL = OPENB_MODELS.G3;
@@ -34,7 +34,7 @@ async function lease(name: string): Promise<ComputeLease> {
 }
 
 beforeAll(async () => {
-  const rpc = new JsonRpcProvider(testRpcUrl(), undefined, { cacheTimeout: -1 });
+  const rpc = testProvider();
   for (const a of [new Wallet(SETTLER_KEY).address, PAYER]) await rpc.send('anvil_setBalance', [a, '0x3635C9ADC5DEA00000']);
   rpc.destroy();
   [env, chain] = await Promise.all([

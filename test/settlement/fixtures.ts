@@ -2,7 +2,7 @@
 // signatures. Each test file starts its own chain (one anvil per file, a fresh escrow per test where needed).
 import { Wallet, NonceManager, type JsonRpcProvider } from 'ethers';
 import { startAnvil, ANVIL_KEYS, rpc, type Anvil, type AnvilOptions } from '../env/anvil.js';
-import { createProvider } from '../../operator/src/settlement/rpc-retry.js';
+import { createProvider } from '../../operator/src/settlement/provider.js';
 import { deployEscrow, deployTestToken } from '../../operator/src/settlement/deploy.js';
 import { escrowDomain, signAuthorization, leaseIdOf, type EscrowDomain } from '../../operator/src/settlement/authorization.js';
 import { LeaseEscrow__factory, TestStablecoin__factory, type LeaseEscrow, type TestStablecoin } from '../../operator/src/settlement/generated/index.js';

@@ -1,5 +1,6 @@
 // A small JSON-RPC proxy in front of anvil that misbehaves on purpose, for fault tests: it drops connections
-// (before or after the request reached the node), delays answers past the client's timeout, or answers 5xx.
+// (before or after the request reached the node), delays answers past the client's timeout, answers 5xx, or
+// answers null where the node had a result.
 // Faults hit a seeded fraction of requests; everything stays on loopback and stops with close().
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,14 +14,16 @@ export const FaultMode = {
   Delay: 'delay',
   /** 502/503 from a "gateway", the node never sees the request. */
   ServerError: '5xx',
+  /** The node answers, and the proxy replaces the result with null (a receipt the node has not indexed yet). */
+  NullResult: 'null-result',
 } as const;
 export type FaultMode = (typeof FaultMode)[keyof typeof FaultMode];
 
 export type RpcProxy = {
   readonly url: string;
   readonly stats: { requests: number; faults: number };
-  /** Faults `rate` (0..1) of the requests from now on (only those calling `methods`, when given). */
-  set(mode: FaultMode, rate: number, methods?: readonly string[]): void;
+  /** Faults `rate` (0..1) of the requests from now on (only those calling `methods`, when given; at most `limit`). */
+  set(mode: FaultMode, rate: number, methods?: readonly string[], limit?: number): void;
   close(): Promise<void>;
 };
 
@@ -39,6 +42,7 @@ export async function startRpcProxy(target: string, opts: { seed?: number; delay
   let mode: FaultMode = FaultMode.Drop;
   let rate = 0;
   let only: ReadonlySet<string> | undefined;
+  let left = Infinity;
   const stats = { requests: 0, faults: 0 };
   const timers = new Set<NodeJS.Timeout>();
 
@@ -59,8 +63,11 @@ export async function startRpcProxy(target: string, opts: { seed?: number; delay
         return '';
       }
     })();
-    const fault = rate > 0 && (!only || only.has(method)) && rand() < rate;
-    if (fault) stats.faults++;
+    const fault = rate > 0 && left > 0 && (!only || only.has(method)) && rand() < rate;
+    if (fault) {
+      stats.faults++;
+      left--;
+    }
     if (fault && mode === FaultMode.Drop) {
       req.socket.destroy();
       return;
@@ -79,6 +86,10 @@ export async function startRpcProxy(target: string, opts: { seed?: number; delay
     if (fault && mode === FaultMode.DropAnswer) {
       req.socket.destroy();
       return;
+    }
+    if (fault && mode === FaultMode.NullResult) {
+      const { id } = JSON.parse(body) as { id?: unknown };
+      answer = { status: 200, text: JSON.stringify({ jsonrpc: '2.0', id, result: null }) };
     }
     const send = () => {
       if (!res.destroyed) res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.text);
@@ -100,10 +111,11 @@ export async function startRpcProxy(target: string, opts: { seed?: number; delay
   return {
     url: `http://127.0.0.1:${port}`,
     stats,
-    set(m, r, methods) {
+    set(m, r, methods, limit = Infinity) {
       mode = m;
       rate = r;
       only = methods ? new Set(methods) : undefined;
+      left = limit;
     },
     async close() {
       for (const t of timers) clearTimeout(t);

@@ -1,7 +1,6 @@
 // Retrying RPC calls that failed for reasons outside the request (the endpoint is down, slow, or answers 5xx),
 // with capped exponential backoff and a time budget. A revert or a JSON-RPC error about the request itself is
 // not retried: it would fail the same way again.
-import { FetchRequest, JsonRpcProvider, Network } from 'ethers';
 import { ChainUnavailableError } from './errors.js';
 import type { Clock, Logger, Sleep } from './types.js';
 
@@ -66,19 +65,4 @@ export async function withRpcRetry<T>(what: string, fn: () => Promise<T>, deps: 
       delay = Math.min(delay * 2, deps.policy.maxMs);
     }
   }
-}
-
-/**
- * A JSON-RPC provider for the settlement client: a fixed chain (no network detection loop), no response cache
- * (reorgs must be seen), one request per HTTP call, and a per-request timeout.
- */
-export function createProvider(rpcUrl: string, chainId: bigint | number, opts: { timeoutMs?: number; pollingIntervalMs?: number } = {}): JsonRpcProvider {
-  const request = new FetchRequest(rpcUrl);
-  request.timeout = opts.timeoutMs ?? 15_000;
-  return new JsonRpcProvider(request, Network.from(BigInt(chainId)), {
-    staticNetwork: true,
-    cacheTimeout: -1,
-    batchMaxCount: 1,
-    pollingInterval: opts.pollingIntervalMs ?? 1_000,
-  });
 }
