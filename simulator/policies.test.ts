@@ -64,6 +64,47 @@ describe('amm: the engine prices the last GPUs up and a limit order waits for th
   });
 });
 
+describe('amm with term pricing: a long lease renews at the then quote, or is cut', () => {
+  // 10 GPUs, floor 1 token, depth 1 GPU: X* = 1 + 1 GPU, K = floor · X*² at the kink; the 10th
+  // GPU costs K (1/1 − 1/2) = 2 × floor. Term 1 h. A takes 1 GPU for 3 h; B 8 GPUs for 1 h at
+  // t = 1 s (u = 0.9 = u*: K does not move); C the last GPU at 0.5 h for 1 h, 2 tokens. The pool
+  // is then full, so K rises by e^{(1 − 0.9) · 1800 / 21600} = e^{1/120} until A's term ends at 1 h.
+  // Released and re-taken there, A's GPU is the 10th again: 2 · e^{1/120} = 2.0167 tokens.
+  const ctx = context([pool('a', [10])]);
+  const trace = (aValue: number) => [
+    task({ arrival: 0, gpus: 1, seconds: 3 * 3600, multiplier: aValue }),
+    task({ arrival: 1, gpus: 8, seconds: 3600, multiplier: 3 }),
+    task({ arrival: 1800, gpus: 1, seconds: 3600, multiplier: 3 }),
+  ];
+  const termed = ammMarket(ctx, { floor: 1, params: { termSeconds: 3600 } });
+  const lockedRun = run(ammMarket(ctx, { floor: 1 }), trace(2.5), ctx, opts);
+
+  test('off by default: A locks the floor for its 3 hours', () => {
+    expect(lockedRun.total).toMatchObject({ served: 3, cut: 0, gpuHoursCut: 0 });
+    expect(lockedRun.total.paid).toBe(13_000_000n); // A 3 + B 8 + C 2
+  });
+
+  test('worth 2.5: A renews at 2.0167 in the peak, then at the floor once B and C are gone', () => {
+    const r = run(termed, trace(2.5), ctx, opts);
+    expect(r.total).toMatchObject({ served: 3, cut: 0, gpuHoursCut: 0 });
+    // A: 1 + 2·e^{1/120} + 1 (the last hour, from 2 h, when K has decayed back to the kink)
+    expect(Number(r.total.paid) / 1e6).toBeCloseTo(1 + 2 * Math.exp(1 / 120) + 1 + 8 + 2, 4);
+    expect(r.total.gpuHours).toBeCloseTo(12, 12);
+  });
+
+  test('worth 1.5: A declines 2.0167 and is cut after its first hour', () => {
+    const r = run(ammMarket(ctx, { floor: 1, params: { termSeconds: 3600 } }), trace(1.5), ctx, { ...opts, horizon: 7200 });
+    expect(r.total).toMatchObject({ served: 3, cut: 1 });
+    expect(r.total.gpuHoursCut).toBeCloseTo(2, 12);
+    expect(r.total.paid).toBe(11_000_000n); // A 1 + B 8 + C 2
+    // only served hours count: A 1.5 · 1 h, B 3 · 8 h, C 3 · 1 h; cost 0.4 · 10 GPU-hours
+    expect(r.total.value).toBeCloseTo(28_500_000, 3);
+    expect(r.total.cost).toBeCloseTo(4_000_000, 3);
+    // GPUs in use: 1 on [0,1), 9 on [1,1800), 10 to the cut at 3600, 9 to 3601, 1 to 5400, 0 after
+    expect(r.total.utilisation).toBeCloseTo((1 + 9 * 1799 + 10 * 1800 + 9 + 1799) / (10 * 7200), 12);
+  });
+});
+
 describe('auction: cheapest acceptable asks, pay-as-ask', () => {
   // node 0: 1 GPU asking 0.8; node 1: 2 GPUs asking 1.2
   const ctx = context([pool('a', [1, 2])]);

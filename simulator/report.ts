@@ -215,10 +215,16 @@ export function resultsJson(sim: Simulation, config: unknown): string {
 
 export function goalsMarkdown(cases: readonly CaseResult[]): string {
   const goals = checkGoals(cases);
-  return markdownTable(
+  const table = markdownTable(
     ['goal', 'target', 'measured', 'met'],
     goals.map((g) => [g.goal, g.target, g.measured, g.met ? 'yes' : '**no**']),
   );
+  // term pricing (--term-hours): jobs cut at a renewal they declined, over every AMM run
+  const runs = cases.flatMap((c) => [c.ammAtCost, ...c.comparisons.map((x) => x.amm)]);
+  const cut = runs.reduce((a, r) => a + r.total.cut, 0);
+  if (cut === 0) return table;
+  const lost = runs.reduce((a, r) => a + r.total.gpuHoursCut, 0);
+  return `${table}\n\nTerm pricing cut ${cut} jobs at renewal over ${runs.length} AMM runs, losing ${int(lost)} GPU-hours.`;
 }
 
 /** Per scenario: efficiency, and the AMM/fixed ratios at each compared price (min / median over seeds). */

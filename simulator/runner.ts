@@ -1,6 +1,8 @@
 // The event loop: arrivals from the trace, departures when leases end, waiting buyers re-checked
 // when GPUs free up (and on a timer when prices drift), all in simulated seconds. No clock, no
-// cluster: a run is a pure function of the tasks, the market and the options.
+// cluster: a run is a pure function of the tasks, the market and the options. Under term pricing
+// (a sale with `until`) the lease is renewed at the end of each term, or cut there: a cut job
+// counts only the hours it was served.
 import { UNITS_PER_GPU } from './pools.js';
 import { MinHeap } from './heap.js';
 import type { SimTask } from './demand.js';
@@ -52,6 +54,9 @@ export type RunResult = {
     readonly unserved: number;
     /** had to wait at least once */
     readonly waited: number;
+    /** term pricing: served jobs cut at a renewal they declined, and the GPU-hours they lost */
+    readonly cut: number;
+    readonly gpuHoursCut: number;
     /** what buyers paid for leases that started on each day of the trace, base units */
     readonly paidByDay: readonly number[];
     /** waits of served tasks, seconds */
@@ -83,6 +88,8 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
   const paidByDay: number[] = [];
   let unserved = 0;
   let waited = 0;
+  let cut = 0;
+  let gpuHoursCut = 0;
 
   const advance = (p: (typeof pools)[number], now: number): void => {
     const t = Math.min(now, horizon);
@@ -105,10 +112,37 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     p.cost += ctx.demand.costRatio * ctx.reference[sale.pool]! * gpuHours;
     waits.push(now - task.arrival);
     p.waits.push(now - task.arrival);
-    const day = Math.floor(now / 86400);
+    pay(sale, sale.paid);
+    departures.push(sale.until !== undefined && market.renew ? sale.until : now + task.seconds, sale);
+  };
+  /** a payment for the lease `sale`, on the day the lease started */
+  const pay = (sale: Sale, paid: bigint): void => {
+    const day = Math.floor(sale.start / 86400);
     while (paidByDay.length <= day) paidByDay.push(0);
-    paidByDay[day]! += Number(sale.paid);
-    departures.push(now + task.seconds, sale);
+    paidByDay[day]! += Number(paid);
+  };
+  /** the lease's term ends at `now`: renew it, or cut the job (true: its GPUs are free) */
+  const renew = (sale: Sale, now: number): boolean => {
+    const p = pools[sale.pool]!;
+    const { task } = sale;
+    const end = sale.start + task.seconds;
+    const next = market.renew!(sale, now);
+    if (next) {
+      p.paid += next.paid;
+      p.fee += (next.paid * feeBps) / 10_000n;
+      pay(sale, next.paid);
+      departures.push(next.until ?? end, next);
+      return false;
+    }
+    advance(p, now);
+    p.used -= task.units;
+    const lost = (task.units / UNITS_PER_GPU) * ((end - now) / 3600);
+    p.gpuHours -= lost;
+    p.value -= task.multiplier * ctx.reference[sale.pool]! * lost;
+    p.cost -= ctx.demand.costRatio * ctx.reference[sale.pool]! * lost;
+    cut++;
+    gpuHoursCut += lost;
+    return true;
   };
   const scan = (now: number): void => {
     const kept: SimTask[] = [];
@@ -133,6 +167,10 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     let freed = false;
     while (departures.peekKey() <= now) {
       const sale = departures.pop()!;
+      if (sale.until !== undefined && market.renew) {
+        if (renew(sale, now)) freed = true;
+        continue;
+      }
       const p = pools[sale.pool]!;
       advance(p, now);
       p.used -= sale.task.units;
@@ -198,6 +236,8 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
       tasks: tasks.length,
       unserved,
       waited,
+      cut,
+      gpuHoursCut,
       paidByDay,
       waitP50: percentile(waits, 0.5),
       waitP95: percentile(waits, 0.95),

@@ -1,6 +1,13 @@
 // `amm`: PinFi's pool, one per GpuPool, with the operator's engine and its default parameters.
 // The engine counts milli-GPUs here (the curve is scale-free: K scales with the unit, prices per
 // GPU-hour and costs are the same as with whole GPUs).
+//
+// Term pricing (`termSeconds`, off by default): a lease locks the price for one term only, then
+// renews at the quote a new lease of its GPUs for the next term gets at that moment. Its GPUs are
+// released and re-taken in one step, so the renewal pays for the part of the curve it holds (K is
+// unchanged by both, and the utilisation up to the renewal counts them as held). The incumbent has
+// the first right: no waiting buyer sees the GPUs unless it declines. It keeps them if the
+// quote is within its value per GPU-hour (its maxPrice); otherwise the job is cut there.
 import {
   defaultParams,
   openPool,
@@ -14,7 +21,7 @@ import {
 } from '../../operator/src/market/index.js';
 import type { SimTask } from '../demand.js';
 import { UNITS_PER_GPU } from '../pools.js';
-import { orderValue, type Market, type MarketContext, type Sale } from './market.js';
+import { type Market, type MarketContext, type Sale } from './market.js';
 
 /** Overrides of the engine's default parameters; depth as a share of the pool. */
 export type AmmParams = Partial<Pick<PoolParams, 'targetUtilizationPpm' | 'responseTimeSeconds'>> & {
@@ -22,6 +29,11 @@ export type AmmParams = Partial<Pick<PoolParams, 'targetUtilizationPpm' | 'respo
   readonly depthPpm?: number;
   /** ceiling as a multiple of the floor (engine default: 20) */
   readonly ceilingMultiple?: number;
+  /**
+   * lease model, not an engine parameter: a lease locks its price for this many seconds and then
+   * renews at the then quote, or is cut (default: the whole duration, no renewal)
+   */
+  readonly termSeconds?: number;
 };
 
 export type AmmOptions = {
@@ -33,7 +45,7 @@ export type AmmOptions = {
 export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
   const params = ctx.pools.map((pool, i) => {
     const floor = BigInt(Math.max(1, Math.ceil((options.floor * ctx.reference[i]!) / UNITS_PER_GPU)));
-    const { ceilingMultiple, depthPpm, ...rest } = options.params ?? {};
+    const { ceilingMultiple, depthPpm, termSeconds: _, ...rest } = options.params ?? {};
     const ceiling = ceilingMultiple ? { ceiling: floor * BigInt(ceilingMultiple) } : {};
     const depth = depthPpm === undefined ? {} : { depth: Math.max(1, Math.ceil((pool.units * depthPpm) / 1e6)) };
     return defaultParams(floor, pool.units, { feeBps: ctx.feeBps, ...ceiling, ...depth, ...rest });
@@ -43,6 +55,16 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
     const s = states[i]!;
     return s.at < now ? (states[i] = relax(s, params[i]!, now)) : s;
   };
+  const term = options.params?.termSeconds ?? Infinity;
+  if (!(term > 0) || (Number.isFinite(term) && !Number.isSafeInteger(term))) throw new RangeError(`term must be a positive whole number of seconds (got ${term})`);
+  /** seconds of the lease's next term from `now`, and the end of it if that is before the task's end */
+  const termFrom = (sale: { task: SimTask; start: number }, now: number): { seconds: number; until?: number } => {
+    const left = sale.start + sale.task.seconds - now;
+    return left > term ? { seconds: term, until: now + term } : { seconds: left };
+  };
+  /** what `seconds` of the task are worth on pool `i`: `orderValue` for a term */
+  const termValue = (task: SimTask, i: number, seconds: number): number =>
+    (task.multiplier * ctx.reference[i]! * task.units * seconds) / (UNITS_PER_GPU * 3600);
   const floors = params.map((p) => Number(p.floor) * UNITS_PER_GPU);
   const floorPerUnitHour = params.map((p) => Number(p.floor));
   const order: number[] = [];
@@ -62,6 +84,7 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
   return {
     drifts: true,
     tryServe(task: SimTask, now: number): Sale | undefined {
+      const { seconds, until } = termFrom({ task, start: now }, now);
       let best = -1;
       let bestSurplus = -Infinity;
       let bestPaid = 0n;
@@ -70,9 +93,9 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
       for (const i of byFree(task.pools)) {
         const s = states[i]!;
         if (s.free < task.units) continue;
-        const value = orderValue(ctx, task, i);
-        if (value - (floorPerUnitHour[i]! * task.units * task.seconds) / 3600 <= bestSurplus) continue;
-        const q = quote(at(i, now), params[i]!, task.units, task.seconds);
+        const value = termValue(task, i, seconds);
+        if (value - (floorPerUnitHour[i]! * task.units * seconds) / 3600 <= bestSurplus) continue;
+        const q = quote(at(i, now), params[i]!, task.units, seconds);
         if (!q.ok) continue;
         const surplus = value - Number(q.quote.total);
         if (surplus >= 0 && surplus > bestSurplus) {
@@ -82,16 +105,30 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
         }
       }
       if (best < 0) return undefined;
-      const r = take(states[best]!, params[best]!, task.units, task.seconds);
+      const r = take(states[best]!, params[best]!, task.units, seconds);
       if (!r.ok) return undefined;
       states[best] = r.state;
-      return { task, pool: best, start: now, paid: bestPaid };
+      return until === undefined ? { task, pool: best, start: now, paid: bestPaid } : { task, pool: best, start: now, paid: bestPaid, until };
     },
     willWait(task: SimTask): boolean {
       return task.pools.some((i) => task.multiplier * ctx.reference[i]! >= floors[i]!);
     },
     release(sale: Sale, now: number): void {
       states[sale.pool] = release(at(sale.pool, now), params[sale.pool]!, sale.task.units);
+    },
+    renew(sale: Sale, now: number): Sale | undefined {
+      const i = sale.pool;
+      const { seconds, until } = termFrom(sale, now);
+      // released and re-taken at once: the quote of a new lease of these GPUs for the next term
+      const freed = release(at(i, now), params[i]!, sale.task.units);
+      const r = take(freed, params[i]!, sale.task.units, seconds);
+      if (!r.ok || termValue(sale.task, i, seconds) - Number(r.quote.total) < 0) {
+        states[i] = freed;
+        return undefined;
+      }
+      states[i] = r.state;
+      const { until: _, ...rest } = sale;
+      return until === undefined ? { ...rest, paid: r.quote.total } : { ...rest, paid: r.quote.total, until };
     },
     price(pool: number, now: number): number | undefined {
       const s = at(pool, now);

@@ -14,6 +14,11 @@ export type Sale = {
   readonly paid: bigint;
   /** auction only: milli-GPUs taken from each node (node index within the pool) */
   readonly parts?: readonly (readonly [node: number, units: number])[];
+  /**
+   * term pricing only: end of the term paid for, seconds, when it is before the task's end. The
+   * runner then asks the market to `renew` the lease there.
+   */
+  readonly until?: number;
 };
 
 export interface Market {
@@ -27,6 +32,12 @@ export interface Market {
   /** Would the buyer wait (a queue, a limit order) rather than leave at once? */
   willWait(task: SimTask): boolean;
   release(sale: Sale, now: number): void;
+  /**
+   * Term pricing: the lease's term ends at `now` (its `until`). Returns the lease for its next
+   * term, with what that term costs in `paid`, or undefined if the buyer declines the renewal
+   * price; its GPUs are then back in the pool (no `release` follows).
+   */
+  renew?(sale: Sale, now: number): Sale | undefined;
   /** price per GPU-hour a one-GPU buyer faces in `pool` now, base units; undefined if none is free */
   price(pool: number, now: number): number | undefined;
   /** milli-GPUs free in `pool` */
