@@ -1,36 +1,85 @@
-// Reservations the lease controller has written but the informer cache may not show yet. Placing
-// a lease reads the cache plus this ledger, so two leases never get the same free GPUs in the
-// moment between a status write and its watch event. Entries are dropped once the cache agrees.
+// GPUs held per node, per pool, kept up to date incrementally: from the lease informer's events (what the API
+// server has) and from the lease controller's own status writes (what it has written but the cache may not show
+// yet). Placing a lease reads this, so two leases never get the same free GPUs in the moment between a status
+// write and its watch event. A written entry wins over the cache until the cache shows the same reservations.
+//
+// Placement asks for a pool's counts once per lease; keeping them incrementally makes that O(nodes) instead of
+// O(leases in the pool), which made a burst of N leases O(N²) (bench/leases-scale.ts).
 import type { ComputeLease, Reservation } from '../api/types.js';
 import { HOLDING_PHASES } from '../api/types.js';
+import type { Informer } from '../kube/informer.js';
+import { objectKey } from '../kube/resources.js';
+
+type Holds = { readonly pool: string; readonly holds: readonly Reservation[] };
+
+const NONE: readonly Reservation[] = [];
+
+/** The reservations a lease as cached holds: its status' while it is in a holding phase, else none. */
+export function cachedHolds(l: ComputeLease): readonly Reservation[] {
+  const phase = l.status?.phase;
+  return phase !== undefined && HOLDING_PHASES.includes(phase) ? l.status?.reservation ?? NONE : NONE;
+}
+
+function sameHolds(a: readonly Reservation[], b: readonly Reservation[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((r, i) => {
+    const s = b[i]!;
+    return r.node === s.node && r.gpus === s.gpus && r.lostAt === s.lostAt && r.addedAt === s.addedAt && r.payoutAddress === s.payoutAddress;
+  });
+}
 
 export class ReservationLedger {
-  /** lease key → reservations it holds (an empty list: it released them). */
-  private readonly written = new Map<string, { pool: string; holds: Reservation[] }>();
+  /** lease key → its reservations as the cache has them. */
+  private readonly cached = new Map<string, Holds>();
+  /** lease key → reservations written and not yet seen back (an empty list: it released them). */
+  private readonly written = new Map<string, Holds>();
+  /** pool → node → GPUs held there by the effective reservations (written, else cached) of its leases. */
+  private readonly held = new Map<string, Map<string, number>>();
   private readonly locks = new Map<string, Promise<void>>();
 
-  record(key: string, pool: string, holds: readonly Reservation[]): void {
-    this.written.set(key, { pool, holds: [...holds] });
+  /** Follows the lease informer's events (register before it starts, or it replays its cache as adds). */
+  follow(leases: Informer<ComputeLease>): () => void {
+    return leases.addEventHandler({
+      add: (l) => this.observe(objectKey(l), l),
+      update: (_old, l) => this.observe(objectKey(l), l),
+      delete: (l) => this.forget(objectKey(l)),
+    });
   }
 
-  /** GPUs held per node in `pool`: the cache's holding leases, overridden by what was written since. */
-  heldByNode(pool: string, cached: readonly ComputeLease[], keyOf: (l: ComputeLease) => string): Map<string, number> {
-    const byLease = new Map<string, Reservation[]>();
-    for (const l of cached) {
-      const k = keyOf(l);
-      const w = this.written.get(k);
-      if (w) {
-        // The cache caught up with what we wrote: forget the entry.
-        const holding = l.status?.phase !== undefined && HOLDING_PHASES.includes(l.status.phase);
-        if (JSON.stringify(holding ? l.status?.reservation ?? [] : []) === JSON.stringify(w.holds)) this.written.delete(k);
-        continue;
-      }
-      if (l.status?.phase && HOLDING_PHASES.includes(l.status.phase)) byLease.set(k, l.status.reservation ?? []);
-    }
-    for (const [k, w] of this.written) if (w.pool === pool) byLease.set(k, w.holds);
-    const out = new Map<string, number>();
-    for (const rs of byLease.values()) for (const r of rs) if (!r.lostAt) out.set(r.node, (out.get(r.node) ?? 0) + r.gpus);
-    return out;
+  /** A lease as the informer has it now (add or update). */
+  observe(key: string, lease: ComputeLease): void {
+    const holds = { pool: lease.spec.pool, holds: cachedHolds(lease) };
+    const before = this.effective(key);
+    this.cached.set(key, holds);
+    const w = this.written.get(key);
+    // The cache caught up with what we wrote: forget the entry.
+    if (w && w.pool === holds.pool && sameHolds(w.holds, holds.holds)) this.written.delete(key);
+    this.shift(before, this.effective(key));
+  }
+
+  /** A lease gone from the API server (its finalizer released): it holds nothing any more. */
+  forget(key: string): void {
+    const before = this.effective(key);
+    this.cached.delete(key);
+    this.written.delete(key);
+    this.shift(before, undefined);
+  }
+
+  /** What the controller has just written (or is about to write) for a lease. */
+  record(key: string, pool: string, holds: readonly Reservation[]): void {
+    const before = this.effective(key);
+    this.written.set(key, { pool, holds: [...holds] });
+    this.shift(before, this.effective(key));
+  }
+
+  /** GPUs held per node in `pool` (nodes with none are absent). Read-only: copy before changing it. */
+  heldByNode(pool: string): ReadonlyMap<string, number> {
+    return this.held.get(pool) ?? new Map();
+  }
+
+  /** Leases whose written reservations the cache has not shown yet (for tests and debugging). */
+  unconfirmed(): number {
+    return this.written.size;
   }
 
   /** Runs `fn` with the pool's placement lock held: one placement per pool at a time. */
@@ -47,5 +96,27 @@ export class ReservationLedger {
       release();
       if (this.locks.get(pool) === chained) this.locks.delete(pool);
     }
+  }
+
+  private effective(key: string): Holds | undefined {
+    return this.written.get(key) ?? this.cached.get(key);
+  }
+
+  private shift(before: Holds | undefined, after: Holds | undefined): void {
+    if (before === after) return;
+    if (before) this.add(before, -1);
+    if (after) this.add(after, 1);
+  }
+
+  private add(h: Holds, sign: 1 | -1): void {
+    let byNode = this.held.get(h.pool);
+    for (const r of h.holds) {
+      if (r.lostAt) continue;
+      if (!byNode) this.held.set(h.pool, (byNode = new Map()));
+      const n = (byNode.get(r.node) ?? 0) + sign * r.gpus;
+      if (n === 0) byNode.delete(r.node);
+      else byNode.set(r.node, n);
+    }
+    if (byNode?.size === 0) this.held.delete(h.pool);
   }
 }

@@ -27,7 +27,6 @@ import type { ReservationLedger } from './ledger.js';
 import { place, type PlaceableNode } from './placement.js';
 import { settlementPlan } from './settlement-plan.js';
 import { maxTotal, refuse, waitDeadlineMs } from './validation.js';
-import { LEASES_BY_POOL } from '../pools/reconciler.js';
 import { classifyChainError } from './chain-errors.js';
 
 export const LEASE_FINALIZER = 'pinfi.io/settlement';
@@ -93,7 +92,7 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
   function placeable(pool: string): PlaceableNode[] {
     const m = deps.market.get(pool);
     if (!m) return [];
-    const held = deps.ledger.heldByNode(pool, deps.leases.store.byIndex(LEASES_BY_POOL, pool), keyOf);
+    const held = deps.ledger.heldByNode(pool);
     return m.inventory.members.flatMap((n) => {
       const node = deps.nodes.store.get(n.name);
       const payout = node?.metadata?.labels?.[PAYOUT_LABEL] ?? node?.metadata?.annotations?.[PAYOUT_LABEL];
