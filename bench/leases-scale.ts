@@ -3,9 +3,13 @@
 // refused, API-server writes per lease (PATCH/PUT on computeleases from kube-apiserver's own
 // metrics), operator RSS, and gas per open. The baseline in the same run: the API server's
 // create rate for the same N objects (what the client alone achieves).
-// Usage: npx tsx bench/leases-scale.ts [--leases 10000] [--concurrency 32] [--workers 64] [--heap-mb 0] [--node-options '--cpu-prof'] [--compiled] [--block-time 0]
+// Also: CPU seconds each component used while the operator worked (where the machine's two cores went).
+// Progress is read from the operator's own pinfi_leases gauge (a LIST of 10,000 leases every poll would load the
+// API server the benchmark measures); the end state is checked once with a LIST.
+// Usage: npx tsx bench/leases-scale.ts [--leases 10000] [--concurrency 32] [--workers 64] [--heap-mb 0] [--node-options '--cpu-prof'] [--compiled] [--block-time 0] [--heap-snapshot DIR]
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { stringify } from 'yaml';
@@ -31,7 +35,13 @@ const COMPILED = process.argv.includes('--compiled');
 // Seconds between anvil's blocks; 0 mines every transaction on arrival in its own block
 // (automine), which makes the node's per-transaction work the ceiling, unlike a real chain.
 const BLOCK_TIME = arg('--block-time', 0);
-const NODE_OPTS = [HEAP_MB > 0 ? `--max-old-space-size=${HEAP_MB}` : '', process.argv.includes('--node-options') ? process.argv[process.argv.indexOf('--node-options') + 1] ?? '' : ''].join(' ').trim();
+// Write a V8 heap snapshot of the operator into DIR when every lease is done (for memory work).
+const SNAPSHOT_DIR = process.argv.includes('--heap-snapshot') ? process.argv[process.argv.indexOf('--heap-snapshot') + 1] : undefined;
+const NODE_OPTS = [
+  HEAP_MB > 0 ? `--max-old-space-size=${HEAP_MB}` : '',
+  SNAPSHOT_DIR ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIR}` : '',
+  process.argv.includes('--node-options') ? process.argv[process.argv.indexOf('--node-options') + 1] ?? '' : '',
+].join(' ').trim();
 const csv = join(repoRoot, '..', 'shared', 'data', 'alibaba-openb-2023', 'openb_node_list_gpu_node.csv');
 
 async function apiWrites(kubectl: (a: string[]) => Promise<string>): Promise<number> {
@@ -40,6 +50,37 @@ async function apiWrites(kubectl: (a: string[]) => Promise<string>): Promise<num
     .split('\n')
     .filter((l) => l.startsWith('apiserver_request_total{') && l.includes('resource="computeleases"') && /verb="(PATCH|PUT|APPLY)"/.test(l))
     .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+}
+
+/** CPU seconds (user + system) used so far by every process whose command name is one of `names`. */
+function cpuSeconds(names: readonly string[]): Map<string, number> {
+  const tick = 100; // USER_HZ on Linux
+  const out = new Map<string, number>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const name = cmdline.includes('operator/src/main') ? 'operator' : names.find((n) => comm.startsWith(n.slice(0, 15)));
+      if (!name) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / tick);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return out;
+}
+const COMPONENTS = ['kube-apiserver', 'etcd', 'kwok-controller', 'kube-controller-manager', 'kube-scheduler', 'anvil'];
+
+/** Leases by phase, as the operator's pinfi_leases gauge counts them from its cache. */
+async function phasesFromOperator(url: string): Promise<Map<string, number>> {
+  const by = new Map<string, number>();
+  for (const l of (await (await fetch(`${url}/metrics`)).text()).split('\n')) {
+    const m = /^pinfi_leases\{[^}]*phase="([^"]+)"[^}]*\} (\d+)/.exec(l);
+    if (m) by.set(m[1]!, (by.get(m[1]!) ?? 0) + Number(m[2]));
+  }
+  return by;
 }
 
 async function main(): Promise<void> {
@@ -124,20 +165,30 @@ async function main(): Promise<void> {
       env: { PINFI_SETTLER_KEY: chain.settlerKey, ...(NODE_OPTS ? { NODE_OPTIONS: NODE_OPTS } : {}) },
     });
     const t1 = Date.now();
+    const cpu0 = cpuSeconds(COMPONENTS);
     let last = '';
     for (;;) {
-      const list = (await custom.listNamespacedCustomObject({ group: 'pinfi.io', version: 'v1alpha1', namespace: 'bench', plural: 'computeleases' })) as { items: { status?: { phase?: string } }[] };
-      const by = new Map<string, number>();
-      for (const l of list.items) by.set(l.status?.phase ?? 'None', (by.get(l.status?.phase ?? 'None') ?? 0) + 1);
-      const settledish = (by.get('Active') ?? 0) + (by.get('Failed') ?? 0) + (by.get('Waiting') ?? 0) + (by.get('Expired') ?? 0);
+      const by = await phasesFromOperator(op.url);
+      const done = (by.get('Active') ?? 0) + (by.get('Failed') ?? 0) + (by.get('Waiting') ?? 0) + (by.get('Expired') ?? 0);
       const line = [...by].map(([k, v]) => `${k}=${v}`).join(' ');
       if (line !== last) console.error(`  ${((Date.now() - t1) / 1000).toFixed(0)} s: ${line}`);
       last = line;
-      if (settledish === N) break;
-      await new Promise((r) => setTimeout(r, 2000));
+      if (done === N) break;
+      await new Promise((r) => setTimeout(r, 1000));
     }
+    const cpu1 = cpuSeconds(COMPONENTS);
     const secs = (Date.now() - tStart) / 1000;
     console.log(`operator start-up (process, informers synced, /readyz): ${((t1 - tStart) / 1000).toFixed(1)} s`);
+    // The end state from the API server itself, and why leases that are not Active are not.
+    const list = (await custom.listNamespacedCustomObject({ group: 'pinfi.io', version: 'v1alpha1', namespace: 'bench', plural: 'computeleases' })) as { items: { status?: { phase?: string; conditions?: { type: string; reason: string }[] } }[] };
+    const reasons = new Map<string, number>();
+    for (const l of list.items) {
+      const k = `${l.status?.phase ?? 'None'}${l.status?.phase === 'Active' ? '' : `/${l.status?.conditions?.find((c) => c.type === 'Ready')?.reason ?? '-'}`}`;
+      reasons.set(k, (reasons.get(k) ?? 0) + 1);
+    }
+    console.log(`end state (API server): ${[...reasons].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const wall = (Date.now() - t1) / 1000;
+    console.log(`CPU while the operator worked (${wall.toFixed(0)} s wall, 2 cores = ${(2 * wall).toFixed(0)} CPU-s): ${['operator', ...COMPONENTS].map((c) => `${c} ${((cpu1.get(c) ?? 0) - (cpu0.get(c) ?? 0)).toFixed(0)} s`).join(', ')}`);
     const writes = (await apiWrites((a) => cluster.kubectl(a))) - writes0;
     const metricsText = (await (await fetch(`${op.url}/metrics`)).text()).split('\n');
     const metric = (name: string) => Number(metricsText.find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))?.split(' ').pop());
@@ -158,7 +209,18 @@ async function main(): Promise<void> {
     console.log(`API writes per lease (PATCH/PUT on computeleases): ${(writes / N).toFixed(2)} (goal <= 4)`);
     const mib = (b: number) => (b / 2 ** 20).toFixed(0);
     console.log(`operator RSS: ${mib(metric('process_resident_memory_bytes'))} MiB (goal <= 250); V8 heap used ${mib(metric('nodejs_heap_size_used_bytes'))} of ${mib(metric('nodejs_heap_size_total_bytes'))} MiB; ${WORKERS} lease workers, heap limit ${HEAP_MB || 'default'}, ${COMPILED ? 'compiled (node dist/)' : 'tsx'}, ${BLOCK_TIME > 0 ? `a block every ${BLOCK_TIME} s` : 'automine'}`);
+    const spaces = metricsText
+      .map((l) => /^nodejs_heap_space_size_(used|total)_bytes\{space="([^"]+)"[^}]*\} (\d+)/.exec(l))
+      .filter((x): x is RegExpExecArray => x !== null);
+    console.log(`V8 heap spaces, used/total MiB: ${[...new Set(spaces.map((x) => x[2]!))].map((sp) => `${sp} ${mib(Number(spaces.find((x) => x[2] === sp && x[1] === 'used')?.[3]))}/${mib(Number(spaces.find((x) => x[2] === sp && x[1] === 'total')?.[3]))}`).join(', ')}; external ${mib(metric('nodejs_external_memory_bytes'))} MiB`);
     console.log(`gas per open (mean over ${sample.length} leases in ${sampleTx.length} transactions): ${sample.length ? (gas / BigInt(sample.length)).toString() : 'n/a'}; ${opened.length} escrows opened in ${perTx.size} transactions`);
+    if (SNAPSHOT_DIR) {
+      const before = new Set(readdirSync(SNAPSHOT_DIR));
+      process.kill(op.process.pid, 'SIGUSR2');
+      for (let i = 0; i < 120 && ![...readdirSync(SNAPSHOT_DIR)].some((f) => !before.has(f) && f.endsWith('.heapsnapshot')); i++) await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, 5000)); // let the writer finish
+      console.log(`heap snapshot in ${SNAPSHOT_DIR}: ${readdirSync(SNAPSHOT_DIR).filter((f) => !before.has(f)).join(', ')}`);
+    }
     await op.stop();
   } finally {
     await anvil.stop();

@@ -188,10 +188,15 @@ describe('the operator agrees with its own flag parser', () => {
     expect(parseConfig(fromSecret.args?.slice(1) ?? [], { PINFI_RPC_URL: 'https://from.secret' }).chain?.rpcUrl).toBe('https://from.secret');
   });
 
-  test('the operator runs with a V8 heap limit (operator.maxHeapMiB), and without one at 0', async () => {
-    expect(container(find(defaults, 'Deployment', 'pinfi-operator')).env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=384' });
-    const off = container(find(await render({ operator: { maxHeapMiB: 0 } }), 'Deployment', 'pinfi-operator'));
-    expect(off.env?.map((e) => e.name)).not.toContain('NODE_OPTIONS');
+  test.each([
+    { values: {}, want: '--max-old-space-size=384 --max-semi-space-size=4' },
+    { values: { maxHeapMiB: 0 }, want: '--max-semi-space-size=4' },
+    { values: { semiSpaceMiB: 0 }, want: '--max-old-space-size=384' },
+    { values: { maxHeapMiB: 200, semiSpaceMiB: 2 }, want: '--max-old-space-size=200 --max-semi-space-size=2' },
+    { values: { maxHeapMiB: 0, semiSpaceMiB: 0 }, want: undefined },
+  ])('the operator\'s V8 heap settings $values give NODE_OPTIONS $want', async ({ values, want }) => {
+    const env = container(find(await render({ operator: values }), 'Deployment', 'pinfi-operator')).env ?? [];
+    expect(env.find((e) => e.name === 'NODE_OPTIONS')?.value).toBe(want);
   });
 
   test('leader election off means one replica and --no-leader-elect', async () => {
