@@ -73,6 +73,23 @@ function cpuSeconds(names: readonly string[]): Map<string, number> {
 }
 const COMPONENTS = ['kube-apiserver', 'etcd', 'kwok-controller', 'kube-controller-manager', 'kube-scheduler', 'anvil'];
 
+/** The process's resident memory by mapping (smaps): V8's heap, other anonymous memory (malloc), the node binary, other files. */
+function residentByMapping(pid: number): string {
+  const out = new Map<string, number>();
+  let current = 'anonymous (malloc, thread stacks)';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const path = head[1] ?? '';
+      current = path === '' ? 'anonymous (V8 heap, malloc, thread stacks)' : path.startsWith('[') ? path : path.endsWith('/node') ? 'node binary' : 'other files';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) out.set(current, (out.get(current) ?? 0) + Number(rss[1]));
+  }
+  return [...out].sort((a, b) => b[1] - a[1]).map(([k, kb]) => `${k} ${(kb / 1024).toFixed(0)}`).join(', ');
+}
+
 /** Leases by phase, as the operator's pinfi_leases gauge counts them from its cache. */
 async function phasesFromOperator(url: string): Promise<Map<string, number>> {
   const by = new Map<string, number>();
@@ -213,6 +230,7 @@ async function main(): Promise<void> {
       .map((l) => /^nodejs_heap_space_size_(used|total)_bytes\{space="([^"]+)"[^}]*\} (\d+)/.exec(l))
       .filter((x): x is RegExpExecArray => x !== null);
     console.log(`V8 heap spaces, used/total MiB: ${[...new Set(spaces.map((x) => x[2]!))].map((sp) => `${sp} ${mib(Number(spaces.find((x) => x[2] === sp && x[1] === 'used')?.[3]))}/${mib(Number(spaces.find((x) => x[2] === sp && x[1] === 'total')?.[3]))}`).join(', ')}; external ${mib(metric('nodejs_external_memory_bytes'))} MiB`);
+    console.log(`operator resident memory by mapping, MiB: ${residentByMapping(op.process.pid)}`);
     console.log(`gas per open (mean over ${sample.length} leases in ${sampleTx.length} transactions): ${sample.length ? (gas / BigInt(sample.length)).toString() : 'n/a'}; ${opened.length} escrows opened in ${perTx.size} transactions`);
     if (SNAPSHOT_DIR) {
       const before = new Set(readdirSync(SNAPSHOT_DIR));

@@ -56,6 +56,9 @@ export function nodeChangeMatters(ev: ChangeEvent<V1Node>): boolean {
   );
 }
 
+/** Index of ComputeLeases by the nodes of their reservation. */
+const LEASES_BY_NODE = 'byReservedNode';
+
 /** Pods that matter to GPU capacity: lease pods and pods requesting any nvidia.com resource. */
 function gpuRelevant(p: V1Pod): boolean {
   if (p.metadata?.labels?.[LEASE_LABEL] !== undefined) return true;
@@ -96,7 +99,9 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
   const pools = factory.forResource<GpuPool>(GPU_POOLS);
   const nodes = factory.forResource<V1Node>(RESOURCES.nodes);
   const pods = factory.forResource<V1Pod>(RESOURCES.pods, { indexers: { [PODS_BY_NODE]: (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []) } });
-  const leases = factory.forResource<ComputeLease>(COMPUTE_LEASES, { indexers: { [LEASES_BY_POOL]: (l) => [l.spec.pool] } });
+  const leases = factory.forResource<ComputeLease>(COMPUTE_LEASES, {
+    indexers: { [LEASES_BY_POOL]: (l) => [l.spec.pool], [LEASES_BY_NODE]: (l) => [...new Set((l.status?.reservation ?? []).map((r) => r.node))] },
+  });
 
   const market = new MarketView();
   const recorder = new EventRecorder({ sink: apiEventSink(clients.rest), controller: 'pinfi.io/operator', instance: config.identity, clock, logger });
@@ -144,6 +149,9 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         },
       }),
   );
+  // GPUs held per node, from the lease informer's events and the lease controller's own writes.
+  const ledger = new ReservationLedger();
+  ledger.follow(leases);
   let chain: ChainClient | undefined;
   if (config.chain) {
     const provider = createProvider(config.chain.rpcUrl, config.chain.chainId);
@@ -180,7 +188,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
         }
       },
       market,
-      ledger: new ReservationLedger(),
+      ledger,
       chain,
       recorder,
       clock,
@@ -189,7 +197,9 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     }),
   })
     .watch(leases)
-    .watch(pools, { map: (p) => leases.store.byIndex(LEASES_BY_POOL, p.metadata?.name ?? '').map((l) => `${l.metadata?.namespace}/${l.metadata?.name}`) });
+    .watch(pools, { map: (p) => leases.store.keysByIndex(LEASES_BY_POOL, p.metadata?.name ?? '') })
+    // A reserved node that goes NotReady or is deleted: its leases re-place at once.
+    .watch(nodes, { map: (n) => leases.store.keysByIndex(LEASES_BY_NODE, n.metadata?.name ?? ''), predicate: nodeChangeMatters });
 
   const enforcement = config.enforce
     ? Object.values(

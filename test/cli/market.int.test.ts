@@ -16,7 +16,7 @@ import { deployChainMarket, type ChainMarket } from '../env/market-fixture.js';
 import { createNodes, waitNodesReady } from '../env/nodes-io.js';
 import { freePort } from '../env/ports.js';
 import { startOperatorProcess, type OperatorProcess } from '../env/operator-process.js';
-import { deleteNamespace, eventually, kubectl, newNamespace, testKubeConfig, testKubeconfigPath, testRpcUrl } from '../env/testing.js';
+import { deleteNamespace, eventually, kubectl, newNamespace, removeLeasesAndPool, testKubeConfig, testKubeconfigPath, testRpcUrl } from '../env/testing.js';
 import { account, kubectlPinfi, ok, pinfi, tempDir, type CliResult } from './run.js';
 
 const kc = testKubeConfig();
@@ -78,9 +78,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await removeLeasesAndPool(ns, POOL);
   await op?.stop();
-  await kubectl(['delete', 'computeleases', '--all', '-n', ns, '--wait=false']).catch(() => undefined);
-  await kubectl(['delete', 'gpupool', POOL, '--wait=false']).catch(() => undefined);
   for (const n of [...GPU_NODES, node('mig'), node('cpu')]) await core.deleteNode({ name: n }).catch(() => undefined);
   await deleteNamespace(ns);
   chain?.provider.destroy();

@@ -34,6 +34,24 @@ export async function newNamespace(prefix: string): Promise<string> {
   return name;
 }
 
+/**
+ * Removes a test file's leases and pool without leaking them into later files: call it while the file's operator
+ * still runs, which settles or releases each deleted lease and then lets the pool go. Whatever is still there after
+ * `waitSeconds` (say, its chain is down) loses its finalizers, so no later file's operator (they reconcile the
+ * whole shared cluster) inherits a lease of another escrow to settle.
+ */
+export async function removeLeasesAndPool(namespace: string, pool: string | undefined, waitSeconds = 30): Promise<void> {
+  const strip = async (args: string[]): Promise<void> => {
+    const names = (await kubectl(['get', ...args, '-o', 'name', '--ignore-not-found']).catch(() => '')).split('\n').filter(Boolean);
+    for (const n of names) await kubectl(['patch', n, ...args.slice(1), '--type=merge', '-p', '{"metadata":{"finalizers":null}}']).catch(() => undefined);
+  };
+  await kubectl(['delete', 'computeleases', '--all', '-n', namespace, `--timeout=${waitSeconds}s`]).catch(() => undefined);
+  await strip(['computeleases', '-n', namespace]);
+  if (pool === undefined) return;
+  await kubectl(['delete', 'gpupool', pool, '--ignore-not-found', `--timeout=${waitSeconds}s`]).catch(() => undefined);
+  await strip(['gpupool', pool]);
+}
+
 export async function deleteNamespace(name: string): Promise<void> {
   await testKubeConfig()
     .makeApiClient(CoreV1Api)

@@ -13,7 +13,7 @@ import { authorizationSecret, deployChainMarket, fundPayer, type ChainMarket } f
 import { createNodes, waitNodesReady } from '../env/nodes-io.js';
 import { startOperatorProcess, type OperatorProcess } from '../env/operator-process.js';
 import { runDir } from '../env/paths.js';
-import { deleteNamespace, eventually, kubectl, newNamespace, testKubeConfig, testKubeconfigPath } from '../env/testing.js';
+import { deleteNamespace, eventually, kubectl, newNamespace, removeLeasesAndPool, testKubeConfig, testKubeconfigPath } from '../env/testing.js';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -52,10 +52,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await removeLeasesAndPool(ns, POOL);
   await op?.stop();
   await anvil?.stop();
-  await kubectl(['delete', 'computeleases', '--all', '-n', ns, '--wait=false']).catch(() => undefined);
-  await kubectl(['delete', 'gpupool', POOL, '--wait=false']).catch(() => undefined);
   await core.deleteNode({ name: NODE }).catch(() => undefined);
   await deleteNamespace(ns);
 });

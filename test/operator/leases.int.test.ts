@@ -14,7 +14,7 @@ import { OPENB_MODELS } from '../env/gpu-nodes.js';
 import { authorizationSecret, deployChainMarket, fundPayer, type ChainMarket } from '../env/market-fixture.js';
 import { createNodes, waitNodesReady } from '../env/nodes-io.js';
 import { startOperatorProcess, type OperatorProcess } from '../env/operator-process.js';
-import { deleteNamespace, eventually, kubectl, newNamespace, testKubeConfig, testKubeconfigPath, testRpcUrl } from '../env/testing.js';
+import { deleteNamespace, eventually, kubectl, newNamespace, removeLeasesAndPool, testKubeConfig, testKubeconfigPath, testRpcUrl } from '../env/testing.js';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -97,9 +97,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await removeLeasesAndPool(ns, POOL);
   await op?.stop();
-  await kubectl(['delete', 'computeleases', '--all', '-n', ns, '--wait=false']).catch(() => undefined);
-  await kubectl(['delete', 'gpupool', POOL, '--wait=false']).catch(() => undefined);
   for (const i of [0, 1]) await core.deleteNode({ name: node(i) }).catch(() => undefined);
   await deleteNamespace(ns);
 });

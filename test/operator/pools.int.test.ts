@@ -9,7 +9,7 @@ import { GPU_POOLS } from '../../operator/src/api/resources.js';
 import { OPENB_MODELS } from '../env/gpu-nodes.js';
 import { createNodes, waitNodesReady } from '../env/nodes-io.js';
 import { startOperatorProcess, type OperatorProcess } from '../env/operator-process.js';
-import { deleteNamespace, eventually, kubectl, newNamespace, testKubeConfig, testKubeconfigPath } from '../env/testing.js';
+import { deleteNamespace, eventually, kubectl, newNamespace, removeLeasesAndPool, testKubeConfig, testKubeconfigPath } from '../env/testing.js';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -58,8 +58,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await removeLeasesAndPool(ns, POOL);
   await op?.stop();
-  await kubectl(['delete', 'gpupool', POOL, '--ignore-not-found']).catch(() => undefined);
   for (const i of [0, 1, 2, 3]) await core.deleteNode({ name: node(i) }).catch(() => undefined);
   await deleteNamespace(ns);
 });

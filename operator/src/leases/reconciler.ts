@@ -56,6 +56,9 @@ export type LeaseReconcilerDeps = {
 
 type Step = { lease: ComputeLease } | { wait: number | undefined };
 
+/** Longest an Active lease goes without a reconcile (its node losses come as events). */
+const ACTIVE_RECHECK_MS = 10 * 60_000;
+
 /** How long a chain call may take before the lease says it is waiting for the chain. */
 const SLOW_CHAIN_MS = 8_000;
 
@@ -257,7 +260,9 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
       const st = nextStatus(lease, 'Ending', nowMs, [ok('Ready', 'Ending', 'the lease time is over: stopping its pods and settling')], { closeReason: lease.status?.closeReason ?? 'Completed' });
       return { lease: await write(lease, st) };
     }
-    return { wait: Math.min(end - nowMs, 60_000) };
+    // Node losses arrive as node events (the controller watches the reserved nodes), so the only
+    // timer an Active lease needs is its end; the cap is a safety net, not the way losses are seen.
+    return { wait: Math.min(end - nowMs, ACTIVE_RECHECK_MS) };
   }
 
   async function endStep(lease: ComputeLease, nowMs: number): Promise<Step> {
