@@ -76,7 +76,7 @@ const COMPONENTS = ['kube-apiserver', 'etcd', 'kwok-controller', 'kube-controlle
 /** The process's resident memory by mapping (smaps): V8's heap, other anonymous memory (malloc), the node binary, other files. */
 function residentByMapping(pid: number): string {
   const out = new Map<string, number>();
-  let current = 'anonymous (malloc, thread stacks)';
+  let current = 'anonymous (V8 heap, malloc, thread stacks)';
   for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (head) {
