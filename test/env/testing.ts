@@ -2,8 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { JsonRpcProvider } from 'ethers';
-import { createProvider } from '../../operator/src/settlement/provider.js';
-import { ANVIL_CHAIN_ID } from './anvil.js';
+import { anvilProvider } from './anvil.js';
 import { kubectlRun } from './cluster.js';
 
 function need(name: string): string {
@@ -20,8 +19,8 @@ export function testKubeConfig(): KubeConfig {
 
 export const testKubeconfigPath = (): string => need('PINFI_KUBECONFIG');
 export const testRpcUrl = (): string => need('PINFI_RPC_URL');
-/** A provider for the run's anvil (chain id 31337), polling receipts on a timer like the operator's own. */
-export const testProvider = (url: string = testRpcUrl()): JsonRpcProvider => createProvider(url, ANVIL_CHAIN_ID, { pollingIntervalMs: 50 });
+/** A provider for the run's anvil. */
+export const testProvider = (): JsonRpcProvider => anvilProvider(testRpcUrl());
 
 export function kubectl(args: readonly string[], input?: string): Promise<string> {
   return kubectlRun(need('PINFI_KUBECTL'), need('PINFI_KUBECONFIG'), args, input);
@@ -41,15 +40,15 @@ export async function newNamespace(prefix: string): Promise<string> {
  * whole shared cluster) inherits a lease of another escrow to settle.
  */
 export async function removeLeasesAndPool(namespace: string, pool: string | undefined, waitSeconds = 30): Promise<void> {
-  const strip = async (args: string[]): Promise<void> => {
-    const names = (await kubectl(['get', ...args, '-o', 'name', '--ignore-not-found']).catch(() => '')).split('\n').filter(Boolean);
-    for (const n of names) await kubectl(['patch', n, ...args.slice(1), '--type=merge', '-p', '{"metadata":{"finalizers":null}}']).catch(() => undefined);
+  const strip = async (what: string[], scope: string[]): Promise<void> => {
+    const names = (await kubectl(['get', ...what, ...scope, '-o', 'name', '--ignore-not-found']).catch(() => '')).split('\n').filter(Boolean);
+    for (const n of names) await kubectl(['patch', n, ...scope, '--type=merge', '-p', '{"metadata":{"finalizers":null}}']).catch(() => undefined);
   };
   await kubectl(['delete', 'computeleases', '--all', '-n', namespace, `--timeout=${waitSeconds}s`]).catch(() => undefined);
-  await strip(['computeleases', '-n', namespace]);
+  await strip(['computeleases'], ['-n', namespace]);
   if (pool === undefined) return;
   await kubectl(['delete', 'gpupool', pool, '--ignore-not-found', `--timeout=${waitSeconds}s`]).catch(() => undefined);
-  await strip(['gpupool', pool]);
+  await strip(['gpupool', pool], []);
 }
 
 export async function deleteNamespace(name: string): Promise<void> {
