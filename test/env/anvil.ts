@@ -3,12 +3,19 @@
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import type { JsonRpcProvider } from 'ethers';
+import { createProvider } from '../../operator/src/settlement/provider.js';
 import { startProcess, waitReady, type Managed } from './process.js';
 import { freePort, assertPortFree } from './ports.js';
 import { runDir } from './paths.js';
 
 /** anvil's default chain id, which the test environment keeps. */
 export const ANVIL_CHAIN_ID = 31337;
+
+/** A provider for an anvil, polling receipts on a timer like the operator's own (`createProvider`). */
+export function anvilProvider(rpcUrl: string, chainId: bigint | number = ANVIL_CHAIN_ID): JsonRpcProvider {
+  return createProvider(rpcUrl, chainId, { pollingIntervalMs: 50 });
+}
 
 /** anvil's default mnemonic ("test test … junk"): the first accounts and keys are well known. */
 export const ANVIL_KEYS = [

@@ -5,7 +5,6 @@ import { NonceManager, Wallet, type JsonRpcProvider } from 'ethers';
 import type { V1Secret } from '@kubernetes/client-node';
 import {
   approveEscrow,
-  createProvider,
   deployEscrow,
   deployTestToken,
   escrowDomain,
@@ -13,7 +12,7 @@ import {
   signAuthorization,
   type AuthorizationTerms,
 } from '../../operator/src/settlement/index.js';
-import { ANVIL_CHAIN_ID, ANVIL_KEYS, rpc } from './anvil.js';
+import { ANVIL_CHAIN_ID, ANVIL_KEYS, anvilProvider, rpc } from './anvil.js';
 
 export type ChainMarket = {
   readonly rpcUrl: string;
@@ -26,16 +25,14 @@ export type ChainMarket = {
   readonly deployer: NonceManager;
 };
 
-const providerFor = (rpcUrl: string, chainId: bigint | number = ANVIL_CHAIN_ID): JsonRpcProvider => createProvider(rpcUrl, chainId, { pollingIntervalMs: 50 });
-
 export function wallet(rpcUrl: string, key: string, chainId: bigint | number = ANVIL_CHAIN_ID): NonceManager {
-  return new NonceManager(new Wallet(key, providerFor(rpcUrl, chainId)));
+  return new NonceManager(new Wallet(key, anvilProvider(rpcUrl, chainId)));
 }
 
 /** Deploys a fresh token and escrow with `settlerKey` (default: anvil account 1) as admin and settler. */
 export async function deployChainMarket(rpcUrl: string, settlerKey: string = ANVIL_KEYS[1]): Promise<ChainMarket> {
   const chainId = BigInt(await rpc<string>(rpcUrl, 'eth_chainId'));
-  const provider = providerFor(rpcUrl, chainId);
+  const provider = anvilProvider(rpcUrl, chainId);
   const deployer = wallet(rpcUrl, settlerKey, chainId);
   const token = await deployTestToken(deployer);
   const escrow = await deployEscrow(deployer, { token: token.address });

@@ -56,11 +56,11 @@ export async function startRpcProxy(target: string, opts: { seed?: number; delay
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
     stats.requests++;
-    const method = (() => {
+    const { method = '', id } = (() => {
       try {
-        return (JSON.parse(body) as { method?: string }).method ?? '';
+        return (JSON.parse(body) ?? {}) as { method?: string; id?: unknown };
       } catch {
-        return '';
+        return {};
       }
     })();
     const fault = rate > 0 && left > 0 && (!only || only.has(method)) && rand() < rate;
@@ -88,7 +88,6 @@ export async function startRpcProxy(target: string, opts: { seed?: number; delay
       return;
     }
     if (fault && mode === FaultMode.NullResult) {
-      const { id } = JSON.parse(body) as { id?: unknown };
       answer = { status: 200, text: JSON.stringify({ jsonrpc: '2.0', id, result: null }) };
     }
     const send = () => {
