@@ -100,3 +100,10 @@ export type ComputeLease = KubeObject & { apiVersion?: string; kind?: string; sp
 
 /** Phases in which a lease holds GPUs of its pool. */
 export const HOLDING_PHASES: readonly LeasePhase[] = ['Reserved', 'Funded', 'Active', 'Ending'];
+
+const NO_RESERVATIONS: readonly Reservation[] = [];
+
+/** The reservations a lease with this status holds: its reservation while in a holding phase, else none. */
+export function heldReservations(status: ComputeLeaseStatus | undefined): readonly Reservation[] {
+  return status?.phase !== undefined && HOLDING_PHASES.includes(status.phase) ? status.reservation ?? NO_RESERVATIONS : NO_RESERVATIONS;
+}

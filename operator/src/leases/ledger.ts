@@ -5,20 +5,11 @@
 //
 // Placement asks for a pool's counts once per lease; keeping them incrementally makes that O(nodes) instead of
 // O(leases in the pool), which made a burst of N leases O(N²) (bench/leases-scale.ts).
-import type { ComputeLease, Reservation } from '../api/types.js';
-import { HOLDING_PHASES } from '../api/types.js';
+import { heldReservations, type ComputeLease, type Reservation } from '../api/types.js';
 import type { Informer } from '../kube/informer.js';
 import { objectKey } from '../kube/resources.js';
 
 type Holds = { readonly pool: string; readonly holds: readonly Reservation[] };
-
-const NONE: readonly Reservation[] = [];
-
-/** The reservations a lease as cached holds: its status' while it is in a holding phase, else none. */
-export function cachedHolds(l: ComputeLease): readonly Reservation[] {
-  const phase = l.status?.phase;
-  return phase !== undefined && HOLDING_PHASES.includes(phase) ? l.status?.reservation ?? NONE : NONE;
-}
 
 function sameHolds(a: readonly Reservation[], b: readonly Reservation[]): boolean {
   if (a.length !== b.length) return false;
@@ -48,7 +39,7 @@ export class ReservationLedger {
 
   /** A lease as the informer has it now (add or update). */
   observe(key: string, lease: ComputeLease): void {
-    const holds = { pool: lease.spec.pool, holds: cachedHolds(lease) };
+    const holds = { pool: lease.spec.pool, holds: heldReservations(lease.status) };
     const before = this.effective(key);
     this.cached.set(key, holds);
     const w = this.written.get(key);

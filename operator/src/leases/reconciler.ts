@@ -6,7 +6,7 @@
 import type { V1Node, V1Secret } from '@kubernetes/client-node';
 import { COMPUTE_LEASES } from '../api/resources.js';
 import { parseDuration } from '../api/duration.js';
-import { HOLDING_PHASES, type ComputeLease, type ComputeLeaseStatus, type GpuPool, type Reservation } from '../api/types.js';
+import { heldReservations, type ComputeLease, type ComputeLeaseStatus, type GpuPool, type Reservation } from '../api/types.js';
 import type { Clock } from '../kube/clock.js';
 import type { ReconcileContext, ReconcileResult } from '../kube/controller.js';
 import type { EventRecorder } from '../kube/events.js';
@@ -86,8 +86,7 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
 
   async function write(lease: ComputeLease, status: ComputeLeaseStatus): Promise<ComputeLease> {
     const { object } = await updateStatus(deps.rest, COMPUTE_LEASES, lease, status, { fieldManager: 'pinfi-operator' });
-    const holds = status.phase && HOLDING_PHASES.includes(status.phase) ? status.reservation ?? [] : [];
-    deps.ledger.record(keyOf(lease), lease.spec.pool, holds);
+    deps.ledger.record(keyOf(lease), lease.spec.pool, heldReservations(status));
     return object;
   }
 

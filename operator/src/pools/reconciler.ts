@@ -8,7 +8,7 @@
 // persisted in status.pricing, so a restart continues from it instead of resetting prices.
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { GPU_POOLS } from '../api/resources.js';
-import { HOLDING_PHASES, type ComputeLease, type GpuPool } from '../api/types.js';
+import { HOLDING_PHASES, heldReservations, type ComputeLease, type GpuPool } from '../api/types.js';
 import type { Clock } from '../kube/clock.js';
 import type { ReconcileContext, ReconcileResult } from '../kube/controller.js';
 import type { EventRecorder } from '../kube/events.js';
@@ -64,8 +64,7 @@ export function poolRef(p: GpuPool): PoolRef {
 export function reservedByNode(leases: readonly ComputeLease[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const l of leases) {
-    if (!l.status?.phase || !HOLDING_PHASES.includes(l.status.phase)) continue;
-    for (const r of l.status.reservation ?? []) {
+    for (const r of heldReservations(l.status)) {
       if (r.lostAt) continue;
       out.set(r.node, (out.get(r.node) ?? 0) + r.gpus);
     }
