@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   try {
     await applyCrds(cluster);
     const kc = cluster.kubeConfig();
-    const clients = createKubeClients(kc);
+    const clients = createKubeClients(cluster.connection());
     const specs = openbNodeSet(csv);
     const pool = (model: string | undefined) => (model ?? '').toLowerCase();
     const nodes: V1Node[] = specs.map((s) => {

@@ -1,7 +1,7 @@
 // Errors that tell the user what to do. A command throws CliError(message, hint); main.ts prints
 // "error: message" and the hint. Anything else is turned into one here, without ever printing a
 // cause chain wholesale (API responses carry headers; chain errors carry transaction data).
-import { ApiException } from '@kubernetes/client-node';
+import { isApiError, statusBody } from '../operator/src/kube/errors.js';
 import { SettlementError } from '../operator/src/settlement/index.js';
 
 export class CliError extends Error {
@@ -19,9 +19,8 @@ export class CliError extends Error {
 /** The Status object of an API error, when the server sent one. */
 export function apiStatus(err: unknown): { code: number; reason?: string; message?: string; details?: { name?: string; kind?: string } } | undefined {
   for (let e = err, i = 0; e instanceof Error && i < 10; e = e.cause, i++) {
-    if (e instanceof ApiException) {
-      const body: unknown = typeof e.body === 'string' ? safeJson(e.body) : e.body;
-      const s = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+    if (isApiError(e)) {
+      const s = statusBody(e);
       return {
         code: e.code,
         ...(typeof s.reason === 'string' ? { reason: s.reason } : {}),
@@ -31,14 +30,6 @@ export function apiStatus(err: unknown): { code: number; reason?: string; messag
     }
   }
   return undefined;
-}
-
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The innermost system error code (ECONNREFUSED, ENOTFOUND, ETIMEDOUT…) in a cause chain. */

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { fromKubeConfig } from '../operator/src/kube/client-node-connection.js';
 import { RestClient, PatchStrategy, type QueryParams } from '../operator/src/kube/rest.js';
 import { resourcePath, type KubeList, type KubeObject, type ResourceType } from '../operator/src/kube/resources.js';
 import { apiStatus, CliError, systemCode } from './errors.js';
@@ -76,7 +77,7 @@ export class Kube {
     readonly namespace: string,
     timeoutMs = 30_000,
   ) {
-    this.rest = new RestClient(kubeConfig, { timeoutMs });
+    this.rest = new RestClient(fromKubeConfig(kubeConfig), { timeoutMs });
     this.server = kubeConfig.getCurrentCluster()?.server ?? '';
     this.context = kubeConfig.currentContext;
   }

@@ -48,7 +48,7 @@ export async function startLocalScheduling(opts: LocalSchedulingOptions): Promis
   log('[pinfi] starting the scheduler extender and the admission webhook for lease pods…');
   // Out-of-cluster, so the API server calls the webhook by URL (the chart ships a Service instead).
   const config = localPluginConfig({ kubeconfig: cluster.kubeconfig, port: extenderPort, webhookPort });
-  const plugin = await startSchedulerPlugin(config, { logger: opts.logger, kubeConfig: cluster.kubeConfig() });
+  const plugin = await startSchedulerPlugin(config, { logger: opts.logger, connection: cluster.connection() });
   let scheduler: Managed | undefined;
   try {
     await plugin.waitForSync();

@@ -3,11 +3,11 @@
 // returns a handle whose `stop()` closes both servers and the informers.
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server } from 'node:http';
-import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { COMPUTE_LEASES, GPU_POOLS } from '../operator/src/api/resources.js';
 import type { ComputeLease, GpuPool } from '../operator/src/api/types.js';
 import { LEASE_LABEL } from '../operator/src/inventory/labels.js';
-import { createKubeClients, loadKubeConfig, type KubeClients } from '../operator/src/kube/client.js';
+import { createKubeClients, loadConnection, type KubeClients, type KubeConnection } from '../operator/src/kube/client.js';
 import { realClock, type Clock } from '../operator/src/kube/clock.js';
 import { apiCode } from '../operator/src/kube/errors.js';
 import { InformerFactory } from '../operator/src/kube/informers.js';
@@ -26,8 +26,8 @@ import type { ServingCertificate } from './x509.js';
 export type SchedulerPluginDeps = {
   logger: Logger;
   clock?: Clock;
-  /** Instead of config.kubeconfig (tests). */
-  kubeConfig?: KubeConfig;
+  /** Instead of config.kubeconfig (tests, the local market). */
+  connection?: KubeConnection;
 };
 
 export type WebhookHandle = {
@@ -105,10 +105,10 @@ async function startWebhook(cfg: WebhookConfig, clients: KubeClients, lookups: A
 export async function startSchedulerPlugin(config: PluginConfig, deps: SchedulerPluginDeps): Promise<SchedulerPluginHandle> {
   const clock = deps.clock ?? realClock;
   const logger = deps.logger;
-  const kc =
-    deps.kubeConfig ??
-    loadKubeConfig(config.kubeconfig ? { kubeconfigPath: config.kubeconfig, ...(config.context ? { context: config.context } : {}) } : { inCluster: true });
-  const clients = createKubeClients(kc);
+  const connection =
+    deps.connection ??
+    loadConnection(config.kubeconfig ? { kubeconfigPath: config.kubeconfig, ...(config.context ? { context: config.context } : {}) } : { inCluster: true });
+  const clients = createKubeClients(connection);
   const registry = createRegistry({ defaultLabels: { app: 'pinfi-scheduler-plugin' } });
   // No resync: the caches are read, not reconciled.
   const factory = new InformerFactory({ clients, clock, logger, resyncPeriodMs: 0 });

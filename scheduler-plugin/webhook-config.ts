@@ -12,7 +12,7 @@
 //   sideEffects     None, so dry-run requests (kubectl apply --dry-run=server) work.
 //   reinvocation    IfNeeded: if a later webhook changes the pod, ours runs again (idempotent).
 import { readFileSync } from 'node:fs';
-import { PatchStrategy } from '@kubernetes/client-node';
+import { PatchStrategy } from '../operator/src/kube/rest.js';
 import { apiCode } from '../operator/src/kube/errors.js';
 import { resourcePath, RESOURCES, type ResourceType } from '../operator/src/kube/resources.js';
 import type { RestClient } from '../operator/src/kube/rest.js';

@@ -6,7 +6,7 @@ import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { COMPUTE_LEASES, GPU_POOLS } from './api/resources.js';
 import type { ComputeLease, GpuPool } from './api/types.js';
 import type { OperatorConfig } from './config.js';
-import { createKubeClients, loadKubeConfig } from './kube/client.js';
+import { createKubeClients, loadConnection } from './kube/client.js';
 import { realClock, type Clock } from './kube/clock.js';
 import { Controller, type ChangeEvent } from './kube/controller.js';
 import { apiEventSink, EventRecorder } from './kube/events.js';
@@ -91,8 +91,8 @@ export type OperatorDeps = {
 export async function startOperator(config: OperatorConfig, deps: OperatorDeps): Promise<OperatorHandle> {
   const clock = deps.clock ?? realClock;
   const logger = deps.logger;
-  const kc = loadKubeConfig(config.kubeconfig ? { kubeconfigPath: config.kubeconfig, ...(config.context ? { context: config.context } : {}) } : { inCluster: true });
-  const clients = createKubeClients(kc);
+  const connection = loadConnection(config.kubeconfig ? { kubeconfigPath: config.kubeconfig, ...(config.context ? { context: config.context } : {}) } : { inCluster: true });
+  const clients = createKubeClients(connection);
   const registry = createRegistry({ defaultLabels: { app: 'pinfi-operator' } });
   const factory = new InformerFactory({ clients, clock, logger });
 

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
+import { loadConnection, type KubeConnection } from '../../operator/src/kube/connection.js';
 import { stringify } from 'yaml';
 import { ensureBinaries, type Binaries } from './binaries.js';
 import { runDir } from './paths.js';
@@ -23,6 +24,8 @@ export type Cluster = {
   /** Folder with one log file per component (kube-apiserver.log, …). */
   readonly logsDir: string;
   kubeConfig(): KubeConfig;
+  /** The operator's own connection (no client-node), as the operator and the extension make it. */
+  connection(): KubeConnection;
   /** Runs kubectl against this cluster and returns stdout. */
   kubectl(args: readonly string[], input?: string): Promise<string>;
   delete(): Promise<void>;
@@ -211,6 +214,9 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
     workdir,
     binaries: bins,
     logsDir,
+    connection() {
+      return loadConnection({ kubeconfigPath: kubeconfig });
+    },
     kubeConfig() {
       const kc = new KubeConfig();
       kc.loadFromString(readFileSync(kubeconfig, 'utf8'));

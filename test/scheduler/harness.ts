@@ -85,11 +85,11 @@ export async function startSchedulingEnv(opts: SchedulingEnvOptions): Promise<Sc
 
     const logger = createLogger({ level: opts.logLevel ?? 'warn', write: (l) => log(l) });
     const config = localPluginConfig({ port: extPort, webhookPort, logLevel: 'warn' });
-    const plugin = await startSchedulerPlugin(config, { logger, kubeConfig: kc });
+    const plugin = await startSchedulerPlugin(config, { logger, connection: cluster.connection() });
     stops.push(() => plugin.stop());
     await plugin.waitForSync();
 
-    const clients = createKubeClients(kc);
+    const clients = createKubeClients(cluster.connection());
     if (opts.enforcement === false) return { cluster, clients, plugin, logger, stop };
     const registry = createRegistry({ processMetrics: false });
     const factory = new InformerFactory({ clients, logger });

@@ -5,7 +5,8 @@
 // (affinity.ts; a gated pod's node affinity may still be narrowed). `makeGateReconciler` does
 // this level-triggered per lease: a pod admitted with the gate just as its lease turned Active is
 // released by the next pod event, not forgotten.
-import { PatchStrategy, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
+import { PatchStrategy } from '../kube/rest.js';
 import type { ComputeLease } from '../api/types.js';
 import type { ReconcileContext, ReconcileResult, Reconciler } from '../kube/controller.js';
 import { apiCode } from '../kube/errors.js';

@@ -10,7 +10,8 @@
 // patch guarded by the resourceVersion read: a taint another controller added meanwhile (the
 // node lifecycle controller's not-ready taints) is never overwritten; the write fails with 409
 // and the reconcile retries from the fresh cache.
-import { PatchStrategy, type V1Node, type V1Taint } from '@kubernetes/client-node';
+import type { V1Node, V1Taint } from '@kubernetes/client-node';
+import { PatchStrategy } from '../kube/rest.js';
 import type { ChangeEvent, ReconcileContext, ReconcileResult, Reconciler } from '../kube/controller.js';
 import type { GpuPool } from '../api/types.js';
 import type { EventRecorder } from '../kube/events.js';

@@ -1,7 +1,7 @@
 // Server-side apply: send the fields this controller owns (from a pure `desiredX(owner)` builder)
 // as PATCH application/apply-patch+yaml with one field manager and force, and let the API server
 // merge, create or no-op. The resource (plural, scope) is found by API discovery and cached.
-import { PatchStrategy } from '@kubernetes/client-node';
+import { PatchStrategy } from './rest.js';
 import { objectKey, objectPath, type KubeObject, type ResourceType } from './resources.js';
 import type { RestClient } from './rest.js';
 

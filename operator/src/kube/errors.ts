@@ -1,7 +1,34 @@
-// Errors from the API server and from reconcilers. Branch on the HTTP code of an ApiException
+// Errors from the API server and from reconcilers. Branch on the HTTP code of an API error
 // (404 NotFound, 409 Conflict, 410 Gone, 422 Invalid) anywhere in the cause chain; never log the
-// exception itself (its message carries response headers and body): use telemetry's errorFields.
-import { ApiException } from '@kubernetes/client-node';
+// error itself (it carries response headers and body): use telemetry's errorFields.
+
+/**
+ * A non-2xx response from the API server (rest.ts): `code` is the HTTP status, `body` the parsed
+ * Status object (or the text). The same shape as client-node's ApiException, which the CLI's and
+ * the tests' typed API calls throw; the helpers below accept both.
+ */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly body: unknown,
+    readonly headers: Record<string, string>,
+  ) {
+    super(`HTTP ${code}: ${message}`);
+  }
+}
+
+/** An API server error: an ApiError or client-node's ApiException (a numeric code and a body). */
+export function isApiError(e: unknown): e is Error & { code: number; body: unknown } {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'number' && 'body' in e;
+}
+
+/** The Status object an API error carries, parsed if it came as text. */
+export function statusBody(e: { body: unknown }): Record<string, unknown> {
+  const body: unknown = typeof e.body === 'string' ? safeParse(e.body) : e.body;
+  return body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+}
 
 /**
  * A reconcile error that retrying cannot fix (invalid spec, a permanent refusal): the controller
@@ -18,10 +45,10 @@ export function isTerminal(err: unknown): boolean {
   return false;
 }
 
-/** The HTTP code of the first ApiException (or error with a numeric statusCode/code) in the cause chain. */
+/** The HTTP code of the first API error (or error with a numeric statusCode/code) in the cause chain. */
 export function apiCode(err: unknown): number | undefined {
   for (let e = err, i = 0; e instanceof Error && i < 10; e = e.cause, i++) {
-    if (e instanceof ApiException) return e.code;
+    if (isApiError(e)) return e.code;
     const { statusCode, code } = e as Error & { statusCode?: unknown; code?: unknown };
     if (typeof statusCode === 'number') return statusCode;
     if (typeof code === 'number' && code >= 100 && code < 600) return code;
@@ -32,10 +59,9 @@ export function apiCode(err: unknown): number | undefined {
 /** The Status `reason` (NotFound, AlreadyExists, Conflict, Expired, Invalid, ...) if the server sent one. */
 export function apiReason(err: unknown): string | undefined {
   for (let e = err, i = 0; e instanceof Error && i < 10; e = e.cause, i++) {
-    if (e instanceof ApiException) {
-      const body: unknown = typeof e.body === 'string' ? safeParse(e.body) : e.body;
-      if (body && typeof body === 'object' && 'reason' in body && typeof body.reason === 'string') return body.reason;
-      return undefined;
+    if (isApiError(e)) {
+      const { reason } = statusBody(e);
+      return typeof reason === 'string' ? reason : undefined;
     }
   }
   return undefined;

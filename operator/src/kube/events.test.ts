@@ -155,7 +155,7 @@ describe('EventRecorder', () => {
     await rec.flush();
     expect(world.events.size).toBe(0);
     const line = logger.lines.find((l) => l.msg === 'could not write event');
-    expect(line?.err).toEqual({ name: 'ApiException', code: 403, reason: 'Forbidden' });
+    expect(line?.err).toEqual({ name: 'ApiError', code: 403, reason: 'Forbidden' });
     expect(JSON.stringify(logger.lines)).not.toContain('Bearer');
     rec.normal(lease(), 'Reserved', 'x');
     await rec.flush();

@@ -4,7 +4,7 @@
 // time per series (occurrences during a write are folded into the next), and failures are
 // logged with code and reason only.
 import { randomBytes } from 'node:crypto';
-import { PatchStrategy } from '@kubernetes/client-node';
+import { PatchStrategy } from './rest.js';
 import { realClock, rfc3339Micro, type Clock } from './clock.js';
 import { apiCode } from './errors.js';
 import { EventCache, eventKey, type CachedEvent, type EventCacheOptions } from './event-cache.js';

@@ -3,7 +3,7 @@
 // `obj` was read, the API server refuses the patch (422) and the caller retries with fresh data. Only
 // the finalizer list is guarded (or, when there is none yet, the resourceVersion), so status
 // writes in between cause no spurious conflicts.
-import { PatchStrategy } from '@kubernetes/client-node';
+import { PatchStrategy } from './rest.js';
 import { isNotFound } from './errors.js';
 import { objectKey, objectPath, type KubeObject, type ResourceType } from './resources.js';
 import type { RestClient } from './rest.js';

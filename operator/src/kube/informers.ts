@@ -1,7 +1,6 @@
 // Shared informers: one informer (one LIST+WATCH, one cache) per resource type and selector,
 // however many controllers watch it. Controllers ask the factory for informers while they are
 // being built; main starts them all and waits for their caches before starting workers.
-import type { Watch } from '@kubernetes/client-node';
 import { realClock, type Clock } from './clock.js';
 import { Informer, type InformerOptions } from './informer.js';
 import { apiListWatch, type Selectors } from './listwatch.js';
@@ -11,7 +10,7 @@ import type { IndexFunc } from './store.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
 
 export type InformerFactoryOptions = {
-  clients: { rest: RestClient; watch: Watch };
+  clients: { rest: RestClient };
   /** Default resync period for every informer. Default 10 min; 0 disables. */
   resyncPeriodMs?: number;
   clock?: Clock;

@@ -1,7 +1,6 @@
 // Where an informer gets its objects: a paginated LIST and a WATCH from a resourceVersion. The
-// API implementation uses the JSON REST client for LIST and client-node's Watch (a streaming GET)
-// for WATCH; tests can substitute their own source.
-import type { Watch } from '@kubernetes/client-node';
+// API implementation uses the JSON REST client for both (rest.ts; a watch is a streaming GET);
+// tests can substitute their own source.
 import { resourcePath, type KubeList, type KubeObject, type ResourceType } from './resources.js';
 import type { RestClient } from './rest.js';
 
@@ -35,11 +34,7 @@ export type Selectors = {
   fieldSelector?: string;
 };
 
-export function apiListWatch<T extends KubeObject>(
-  clients: { rest: RestClient; watch: Watch },
-  rt: ResourceType,
-  sel: Selectors = {},
-): ListWatchSource<T> {
+export function apiListWatch<T extends KubeObject>(clients: { rest: RestClient }, rt: ResourceType, sel: Selectors = {}): ListWatchSource<T> {
   const path = resourcePath(rt, sel.namespace ? { namespace: sel.namespace } : {});
   const selectors = { labelSelector: sel.labelSelector, fieldSelector: sel.fieldSelector };
   const description = [rt.plural, sel.namespace && `in ${sel.namespace}`, sel.labelSelector && `labels ${sel.labelSelector}`]
@@ -50,28 +45,9 @@ export function apiListWatch<T extends KubeObject>(
     list: ({ limit, continue: cont, signal }) =>
       clients.rest.request<KubeList<T>>({ method: 'GET', path, query: { ...selectors, limit, continue: cont }, signal }),
     watch: ({ resourceVersion, timeoutSeconds, signal }, onEvent) =>
-      new Promise<void>((resolve, reject) => {
-        let controller: AbortController | undefined;
-        let settled = false;
-        const onAbort = (): void => controller?.abort();
-        const finish = (err: unknown): void => {
-          if (settled) return;
-          settled = true;
-          signal.removeEventListener('abort', onAbort);
-          // A client-side inactivity timeout (client-node aborts after 30 s without data) ends the
-          // watch like a server-side close: the informer resumes from its resourceVersion.
-          const timedOut = err instanceof Error && err.name === 'TimeoutError';
-          if (!err || signal.aborted || timedOut) resolve();
-          else reject(err instanceof Error ? err : new Error(`watch ${path} failed: ${String(err)}`));
-        };
-        const query = { ...selectors, resourceVersion, allowWatchBookmarks: true, timeoutSeconds };
-        clients.watch
-          .watch(path, query, (type, object) => onEvent({ type, object } as WatchEvent<T>), finish)
-          .then((c) => {
-            controller = c;
-            if (signal.aborted) c.abort();
-            else signal.addEventListener('abort', onAbort, { once: true });
-          }, finish);
-      }),
+      clients.rest.watch(
+        { path, query: { ...selectors, resourceVersion, allowWatchBookmarks: true, timeoutSeconds }, signal },
+        (event) => onEvent(event as WatchEvent<T>),
+      ),
   };
 }

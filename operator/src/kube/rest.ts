@@ -1,20 +1,22 @@
-// A small JSON REST client over client-node's transport (its KubeConfig authentication, TLS
-// dispatcher and fetch). kube/ uses it for generic resources (any group/version/plural, including
-// CRDs and subresources) so objects stay the JSON the API server sent: the typed API classes
-// convert timestamps to Date and drop unknown fields of built-in kinds.
+// A small JSON REST client for the API server, over undici and a KubeConnection (connection.ts:
+// the server's address, authentication headers and a shared keep-alive connection pool). kube/
+// uses it for generic resources (any group/version/plural, including CRDs and subresources) so
+// objects stay the JSON the API server sent, and for watches (a streaming GET, one JSON event per
+// line).
 //
-// Errors are client-node's ApiException (`.code` is the HTTP status, `.body` the parsed Status).
-import {
-  ApiException,
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  PatchStrategy,
-  RequestContext,
-  type KubeConfig,
-} from '@kubernetes/client-node';
+// Errors are ApiError (errors.ts: `.code` is the HTTP status, `.body` the parsed Status).
+import { request } from 'undici';
+import type { KubeConnection } from './connection.js';
+import { ApiError } from './errors.js';
 
-export { PatchStrategy };
-
+/** Patch Content-Types (the values of client-node's PatchStrategy). */
+export const PatchStrategy = {
+  JsonPatch: 'application/json-patch+json',
+  MergePatch: 'application/merge-patch+json',
+  StrategicMergePatch: 'application/strategic-merge-patch+json',
+  ServerSideApply: 'application/apply-patch+yaml',
+} as const;
+export type PatchStrategy = (typeof PatchStrategy)[keyof typeof PatchStrategy];
 export type HttpVerb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export type QueryParams = Readonly<Record<string, string | number | boolean | undefined>>;
@@ -36,91 +38,128 @@ export type RestRequest = {
 export type RestClientOptions = {
   /** Default per-request timeout. Default 30 s. */
   timeoutMs?: number;
-  /** How long one connection pool (TLS settings from the kubeconfig) is reused. Default 10 min. */
-  dispatcherTtlMs?: number;
 };
 
-/** An undici dispatcher as client-node builds it (a connection pool with the kubeconfig's TLS settings). */
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>> & { close?: () => Promise<void> };
+export type WatchRequest = {
+  path: string;
+  query?: QueryParams;
+  signal: AbortSignal;
+  /** The watch ends (as if the server closed it) after this long without a byte. Default 30 s. */
+  inactivityMs?: number;
+};
+
+export type RawWatchEvent = { type: string; object: unknown };
 
 export class RestClient {
-  private readonly http = new IsomorphicFetchHttpLibrary();
   private readonly timeoutMs: number;
-  private readonly dispatcherTtlMs: number;
-  private pool: { dispatcher: Dispatcher; since: number } | undefined;
 
   constructor(
-    readonly kubeConfig: KubeConfig,
+    readonly connection: KubeConnection,
     opts: RestClientOptions = {},
   ) {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.dispatcherTtlMs = opts.dispatcherTtlMs ?? 600_000;
-  }
-
-  /**
-   * client-node gives every request a dispatcher of its own, i.e. a new TLS connection and
-   * secure context per request: at a few hundred requests a second that handshake was the
-   * operator's largest CPU cost and kept kube-apiserver busy. Requests share one dispatcher
-   * (keep-alive connections) instead; it is rebuilt from the kubeconfig now and then, so rotated
-   * client certificates are picked up. Headers (tokens) are still applied per request.
-   */
-  private shareDispatcher(ctx: RequestContext): void {
-    const fresh = ctx.getDispatcher() as Dispatcher | undefined;
-    if (!fresh) return;
-    const now = Date.now();
-    if (this.pool && now - this.pool.since < this.dispatcherTtlMs) {
-      ctx.setDispatcher(this.pool.dispatcher);
-      void fresh.close?.().catch(() => undefined);
-      return;
-    }
-    const old = this.pool?.dispatcher;
-    this.pool = { dispatcher: fresh, since: now };
-    // In-flight requests on the old pool finish; close() waits for them.
-    void old?.close?.().catch(() => undefined);
   }
 
   /** Closes the shared connections (after the last request). */
-  async close(): Promise<void> {
-    const d = this.pool?.dispatcher;
-    this.pool = undefined;
-    await d?.close?.().catch(() => undefined);
+  close(): Promise<void> {
+    return this.connection.close();
   }
 
-  /** Sends one request; resolves with the parsed JSON body, throws ApiException on a non-2xx status. */
+  /** Sends one request; resolves with the parsed JSON body, throws ApiError on a non-2xx status. */
   async request<T>(req: RestRequest): Promise<T> {
-    const cluster = this.kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    const url = new URL(cluster.server.replace(/\/+$/, '') + req.path);
-    for (const [k, v] of Object.entries(req.query ?? {})) {
-      if (v !== undefined) url.searchParams.set(k, String(v));
-    }
-    const ctx = new RequestContext(url.toString(), HttpMethod[req.method]);
-    ctx.setHeaderParam('Accept', 'application/json');
-    if (req.body !== undefined) {
-      ctx.setHeaderParam('Content-Type', req.contentType ?? 'application/json');
-      ctx.setBody(JSON.stringify(req.body));
-    }
+    const url = this.url(req.path, req.query);
     const timeout = AbortSignal.timeout(req.timeoutMs ?? this.timeoutMs);
-    ctx.setSignal(req.signal ? AbortSignal.any([req.signal, timeout]) : timeout);
-    await this.kubeConfig.applySecurityAuthentication(ctx);
-    this.shareDispatcher(ctx);
-
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     let status: number;
     let text: string;
     let headers: Record<string, string>;
     try {
-      const res = await this.http.send(ctx).toPromise();
-      status = res.httpStatusCode;
-      headers = res.headers;
+      const { headers: auth, dispatcher } = await this.connection.prepare();
+      const res = await request(url, {
+        method: req.method,
+        headers: {
+          ...auth,
+          accept: 'application/json',
+          ...(req.body !== undefined ? { 'content-type': req.contentType ?? 'application/json' } : {}),
+        },
+        ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
+        dispatcher,
+        signal,
+      });
+      status = res.statusCode;
+      headers = flatHeaders(res.headers);
       text = await res.body.text();
     } catch (err) {
       throw new Error(`${req.method} ${req.path}: request failed`, { cause: err });
     }
     const parsed = parseJson(text);
-    if (status < 200 || status > 299) {
-      throw new ApiException<unknown>(status, `${req.method} ${req.path}`, parsed ?? text, headers);
-    }
+    if (status < 200 || status > 299) throw new ApiError(status, `${req.method} ${req.path}`, parsed ?? text, headers);
     return parsed as T;
+  }
+
+  /**
+   * Streams a watch: calls `onEvent` for every event line until the watch ends. Resolves when it
+   * ends without error (the server closed it, `signal` aborted, or nothing arrived for
+   * `inactivityMs`: a dead connection looks like that); rejects with ApiError on a non-200
+   * status (410 Gone when the resourceVersion is too old) or with the transport's error.
+   */
+  async watch(req: WatchRequest, onEvent: (event: RawWatchEvent) => void): Promise<void> {
+    const controller = new AbortController();
+    const stop = (): void => controller.abort();
+    if (req.signal.aborted) return;
+    req.signal.addEventListener('abort', stop, { once: true });
+    let idle = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        idle = true;
+        controller.abort();
+      }, req.inactivityMs ?? 30_000);
+      timer.unref();
+    };
+    try {
+      arm();
+      const { headers: auth, dispatcher } = await this.connection.prepare();
+      const res = await request(this.url(req.path, { ...req.query, watch: true }), {
+        method: 'GET',
+        headers: { ...auth, accept: 'application/json' },
+        dispatcher,
+        signal: controller.signal,
+      });
+      if (res.statusCode !== 200) {
+        const text = await res.body.text().catch(() => '');
+        throw new ApiError(res.statusCode, `watch ${req.path}`, parseJson(text) ?? text, flatHeaders(res.headers));
+      }
+      res.body.setEncoding('utf8');
+      let rest = '';
+      for await (const chunk of res.body as AsyncIterable<string>) {
+        arm();
+        const text = rest + chunk;
+        let from = 0;
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+          const line = text.slice(from, nl);
+          from = nl + 1;
+          const event = parseJson(line) as RawWatchEvent | undefined;
+          if (event && typeof event === 'object' && typeof event.type === 'string') onEvent(event);
+        }
+        rest = text.slice(from);
+      }
+    } catch (err) {
+      if (idle || req.signal.aborted) return;
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      req.signal.removeEventListener('abort', stop);
+    }
+  }
+
+  private url(path: string, query: QueryParams | undefined): string {
+    const url = new URL(this.connection.server + path);
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    }
+    return url.toString();
   }
 
   get<T>(path: string, query?: QueryParams, signal?: AbortSignal): Promise<T> {
@@ -131,6 +170,12 @@ export class RestClient {
   patch<T>(path: string, body: unknown, contentType: PatchStrategy, query?: QueryParams): Promise<T> {
     return this.request<T>({ method: 'PATCH', path, body, contentType, ...(query ? { query } : {}) });
   }
+}
+
+function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
 }
 
 function parseJson(text: string): unknown {

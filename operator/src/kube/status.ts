@@ -3,7 +3,7 @@
 // carries the resourceVersion the status was computed from, so a status computed from a stale
 // cache is refused (409 Conflict → the controller retries with fresh data) instead of
 // overwriting a newer one.
-import { PatchStrategy } from '@kubernetes/client-node';
+import { PatchStrategy } from './rest.js';
 import { objectKey, objectPath, type KubeObject, type ResourceType } from './resources.js';
 import type { RestClient } from './rest.js';
 

@@ -3,14 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createKubeClients, loadKubeConfig, type KubeClients } from './client.js';
+import { createKubeClients, loadConnection, type KubeClients } from './client.js';
 import { isNotFound } from './errors.js';
 import { RESOURCES, resourcePath } from './resources.js';
 
 export function envClients(): KubeClients {
   const path = process.env.PINFI_KUBECONFIG;
   if (!path) throw new Error('PINFI_KUBECONFIG is not set: run through jest --selectProjects integration');
-  return createKubeClients(loadKubeConfig({ kubeconfigPath: path }), { requestTimeoutMs: 15_000 });
+  return createKubeClients(loadConnection({ kubeconfigPath: path }), { requestTimeoutMs: 15_000 });
 }
 
 export async function createNamespace(clients: KubeClients, prefix: string): Promise<string> {

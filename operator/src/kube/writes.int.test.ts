@@ -1,12 +1,11 @@
 // Status, finalizer and server-side-apply writes against the real API server, on a tiny test CRD
-// with a status subresource (created here) and on ConfigMaps; plus the typed client-node API with
-// a merge-patch Content-Type set through patchOptions.
-import { PatchStrategy } from '@kubernetes/client-node';
+// with a status subresource (created here) and on ConfigMaps.
 import { applyObject } from './apply.js';
-import { patchOptions, type KubeClients } from './client.js';
+import type { KubeClients } from './client.js';
 import { setCondition, type Condition } from './conditions.js';
 import { apiCode, apiReason } from './errors.js';
 import { addFinalizer, removeFinalizer } from './finalizers.js';
+import { PatchStrategy } from './rest.js';
 import { RESOURCES, resourcePath, type KubeObject, type ResourceType } from './resources.js';
 import { updateStatus } from './status.js';
 import { createNamespace, deleteNamespace, envClients, eventually } from './test-env.js';
@@ -214,31 +213,5 @@ describe('server-side apply', () => {
   test('discovery finds custom resources too', async () => {
     const w = await applyObject(clients, { apiVersion: `${GROUP}/v1`, kind: 'Widget', metadata: { name: 'applied-w', namespace: ns }, spec: { size: 3 } }, 'pinfi-operator');
     expect((w as Widget).spec?.size).toBe(3);
-  });
-});
-
-describe('typed API handles with a patch Content-Type', () => {
-  test('patchOptions(MergePatch) makes CoreV1Api send a merge patch', async () => {
-    await clients.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'typed' }, data: { a: '1', b: '2' } } });
-    const patched = await clients.core.patchNamespacedConfigMap(
-      { name: 'typed', namespace: ns, body: { data: { a: '10', b: null } } },
-      patchOptions(PatchStrategy.MergePatch),
-    );
-    expect(patched.data).toEqual({ a: '10' });
-  });
-
-  test('without it, client-node sends application/json-patch+json and a merge body is refused', async () => {
-    await clients.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'typed-default' }, data: { a: '1' } } });
-    const err = await clients.core.patchNamespacedConfigMap({ name: 'typed-default', namespace: ns, body: { data: { a: '2' } } }).catch((e: unknown) => e);
-    expect(apiCode(err)).toBe(400);
-  });
-
-  test('patchOptions(MergePatch) on a custom object status through CustomObjectsApi', async () => {
-    await createWidget('typed-w');
-    const res = (await clients.customObjects.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: 'v1', namespace: ns, plural: 'widgets', name: 'typed-w', body: { status: { phase: 'Typed' } } },
-      patchOptions(PatchStrategy.MergePatch),
-    )) as Widget;
-    expect(res.status?.phase).toBe('Typed');
   });
 });

@@ -52,7 +52,7 @@ describe('logger', () => {
   test('an ApiException is reduced to code and reason, also as a cause', () => {
     const api = new ApiException(409, 'Conflict', { kind: 'Status', reason: 'Conflict', message: 'the object has been modified' }, { authorization: 'Bearer abc' });
     const wrapped = new Error('patch status of ComputeLease ns/a', { cause: api });
-    expect(errorFields(wrapped)).toEqual({ name: 'Error', message: 'patch status of ComputeLease ns/a', cause: { name: 'ApiException', code: 409, reason: 'Conflict' } });
+    expect(errorFields(wrapped)).toEqual({ name: 'Error', message: 'patch status of ComputeLease ns/a', cause: { name: 'ApiError', code: 409, reason: 'Conflict' } });
     const log = memoryLogger();
     log.error('failed', { err: wrapped });
     expect(JSON.stringify(log.lines)).not.toMatch(/Bearer|modified/);

@@ -1,6 +1,6 @@
 // Structured JSON logs: one object per line with level, time, msg and fields. Child loggers bind
 // fields (controller, key, ...). Values under keys that name secrets are redacted, and errors are
-// reduced to what is safe to print: a Kubernetes ApiException carries the response headers and
+// reduced to what is safe to print: an API server error carries the response headers and
 // body in its message, so only its HTTP code and Status reason are logged.
 
 export const LOG_LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
@@ -73,7 +73,7 @@ export function sanitize(value: unknown, depth = 0, seen: WeakSet<object> = new 
 
 type ApiExceptionLike = Error & { code: number; body?: unknown; headers?: unknown };
 
-/** Duck-typed check for @kubernetes/client-node's ApiException (code + body + headers). */
+/** Duck-typed check for an API server error: kube/errors.ts's ApiError or client-node's ApiException (code + body + headers). */
 function isApiExceptionLike(err: Error): err is ApiExceptionLike {
   const e = err as Partial<ApiExceptionLike>;
   return typeof e.code === 'number' && 'body' in err && 'headers' in err;
@@ -91,11 +91,11 @@ function statusReason(body: unknown): string | undefined {
   return undefined;
 }
 
-/** An error as log fields: name, message, code and the cause chain; ApiException as code + reason only. */
+/** An error as log fields: name, message, code and the cause chain; an API server error as code + reason only (name ApiError). */
 export function errorFields(err: unknown, depth = 0): Record<string, unknown> {
   if (!(err instanceof Error)) return { message: String(sanitize(err)) };
   if (isApiExceptionLike(err)) {
-    const out: Record<string, unknown> = { name: 'ApiException', code: err.code };
+    const out: Record<string, unknown> = { name: 'ApiError', code: err.code };
     const reason = statusReason(err.body);
     if (reason !== undefined) out.reason = reason;
     return out;
