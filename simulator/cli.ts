@@ -123,6 +123,7 @@ type Flags = {
   targetUtilization?: number;
   responseHours?: number;
   termHours?: number;
+  preemptible?: 'checkpoint' | 'restart';
   sampleHours: number;
   goals?: boolean;
   plots: boolean;
@@ -136,6 +137,7 @@ export function configFrom(flags: Flags): SimulateConfig {
     ...(flags.targetUtilization !== undefined ? { targetUtilizationPpm: Math.round(flags.targetUtilization * 1e6) } : {}),
     ...(flags.responseHours !== undefined ? { responseTimeSeconds: Math.round(flags.responseHours * 3600) } : {}),
     ...(flags.termHours !== undefined ? { termSeconds: Math.round(flags.termHours * 3600) } : {}),
+    ...(flags.preemptible !== undefined ? { preemptible: flags.preemptible } : {}),
   };
   const nodeColumns: NodeColumns = {
     ...(flags.nodeModelColumn ? { model: flags.nodeModelColumn } : {}),
@@ -266,6 +268,12 @@ export function createSimulateCommand(io: SimulateIo = nodeIo): Command {
     .option('--target-utilization <u>', 'AMM target utilisation (engine default 0.9)', positive('target utilisation', 0.999999))
     .option('--response-hours <h>', 'AMM response time, hours (engine default 6)', positive('response time'))
     .option('--term-hours <h>', 'AMM term pricing: leases lock their price for this long, then renew at the then quote or are cut (default: off)', positive('term'))
+    .addOption(
+      new Option('--preemptible <resume>', 'AMM: waiting buyers run pre-emptibly on idle GPUs at the floor; an evicted job resumes (checkpoint) or starts over (restart) (default: off)').choices([
+        'checkpoint',
+        'restart',
+      ]),
+    )
     .option('--sample-hours <h>', 'time series resolution, hours', positive('sample hours'), 1)
     .option('--goals', 'run the experiment of issue 10 instead: OpenB, 1% and 0.5% of its GPUs; AMM floors at cost and 0.5/1/1.5× ref')
     .option('--no-plots', 'skip the SVG plots')

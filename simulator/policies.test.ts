@@ -105,6 +105,77 @@ describe('amm with term pricing: a long lease renews at the then quote, or is cu
   });
 });
 
+describe('amm with pre-emptible leases: a waiting buyer runs on idle GPUs at the floor', () => {
+  // 10 GPUs, floor 1 token, depth 1 GPU: the 10th GPU costs K (1/1 − 1/2) = 2 × floor at the kink.
+  const ctx = context([pool('a', [10])]);
+  const amm = (preemptible?: 'checkpoint' | 'restart') => ammMarket(ctx, preemptible ? { floor: 1, params: { preemptible } } : { floor: 1 });
+
+  describe('it becomes a priced lease when the quote comes within its value', () => {
+    // A takes 9 GPUs for 1 h at the floor. B (1 GPU for 2 h, worth 1.5) is quoted 2 for the 10th
+    // GPU and waits. Pre-emptibly it runs at once on the idle GPU; at 1 h A leaves, the quote for
+    // B's last hour is the floor, and B's lease becomes a priced one for that hour.
+    const trace = () => [task({ gpus: 9, multiplier: 2 }), task({ gpus: 1, seconds: 7200, multiplier: 1.5, patience: 7200 })];
+    const off = run(amm(), trace(), ctx, { ...opts, horizon: 7200 });
+    const on = run(amm('checkpoint'), trace(), ctx, { ...opts, horizon: 7200 });
+
+    test('off: B waits an hour, then pays the floor for its 2 hours', () => {
+      expect(off.total).toMatchObject({ served: 2, unserved: 0, waited: 1, waitP95: 3600, evicted: 0 });
+      expect(off.total.paid).toBe(11_000_000n);
+    });
+
+    test('on: B runs from t = 0, 1 token for the hour pre-emptible and 1 for the priced hour', () => {
+      expect(on.total).toMatchObject({ served: 2, unserved: 0, waited: 1, waitP95: 0, evicted: 0 });
+      expect(on.total.paid).toBe(11_000_000n); // A 9, B 2 − 1 refunded + 1
+      expect(on.total.gpuHours).toBeCloseTo(11, 12);
+      // 10 GPUs in use on [0, 1 h), B's 1 on [1 h, 2 h)
+      expect(on.total.utilisation).toBeCloseTo((10 * 3600 + 3600) / (10 * 7200), 12);
+    });
+  });
+
+  describe('a priced lease that needs the GPU evicts it; the job waits again', () => {
+    // A: 9 GPUs for 2 h at the floor, 18 tokens. B: 1 GPU for 2 h, worth 1.5, patience 1 h: quoted
+    // 2, it runs pre-emptibly on the 10th GPU and pays 2 tokens. C at 0.5 h: the 10th GPU for 0.5 h
+    // at 2 (u = u* until then, K unchanged): 1 token, within its value 3 · 0.5. B is evicted and
+    // refunded 1.5. Its order waits again from 0.5 h. The pool is full until C leaves at 1 h, so K
+    // rises by e^{(1 − 0.9) · 1800 / 21600} = e^{1/120}: the quote for the 10th GPU, 2.0167, is still
+    // above 1.5, and B runs pre-emptibly again at the floor, its patience then over.
+    const trace = () => [
+      task({ gpus: 9, seconds: 7200, multiplier: 2 }),
+      task({ gpus: 1, seconds: 7200, multiplier: 1.5, patience: 3600 }),
+      task({ arrival: 1800, gpus: 1, seconds: 1800, multiplier: 3 }),
+    ];
+
+    test('checkpoint: B resumes for its last 1.5 h', () => {
+      const r = run(amm('checkpoint'), trace(), ctx, opts);
+      expect(r.total).toMatchObject({ served: 3, unserved: 0, evicted: 1 });
+      expect(r.total.gpuHoursEvicted).toBeCloseTo(1.5, 12);
+      expect(r.total.paid).toBe(21_000_000n); // A 18, B 0.5 + 1.5, C 1
+      expect(r.total.gpuHours).toBeCloseTo(18 + 2 + 0.5, 12);
+      expect(r.total.value).toBeCloseTo(36_000_000 + 3_000_000 + 1_500_000, 3);
+      expect(r.total.cost).toBeCloseTo(0.4 * 20.5 * 1e6, 3);
+    });
+
+    test('restart: B starts over for 2 h, and its first half-hour is worth nothing', () => {
+      const r = run(amm('restart'), trace(), ctx, opts);
+      expect(r.total).toMatchObject({ served: 3, unserved: 0, evicted: 1 });
+      expect(r.total.paid).toBe(21_500_000n); // A 18, B 0.5 + 2, C 1
+      expect(r.total.gpuHours).toBeCloseTo(18 + 0.5 + 2 + 0.5, 12);
+      expect(r.total.value).toBeCloseTo(36_000_000 + 3_000_000 + 1_500_000, 3);
+      expect(r.total.cost).toBeCloseTo(0.4 * 21 * 1e6, 3);
+    });
+
+    test('off: B waits its hour for the 10th GPU and leaves', () => {
+      const r = run(amm(), trace(), ctx, opts);
+      expect(r.total).toMatchObject({ served: 2, unserved: 1, evicted: 0 });
+      expect(r.total.paid).toBe(19_000_000n);
+    });
+  });
+
+  test('pre-emptible leases and term pricing do not combine', () => {
+    expect(() => ammMarket(ctx, { floor: 1, params: { preemptible: 'checkpoint', termSeconds: 3600 } })).toThrow(/do not combine/);
+  });
+});
+
 describe('auction: cheapest acceptable asks, pay-as-ask', () => {
   // node 0: 1 GPU asking 0.8; node 1: 2 GPUs asking 1.2
   const ctx = context([pool('a', [1, 2])]);

@@ -2,7 +2,10 @@
 // when GPUs free up (and on a timer when prices drift), all in simulated seconds. No clock, no
 // cluster: a run is a pure function of the tasks, the market and the options. Under term pricing
 // (a sale with `until`) the lease is renewed at the end of each term, or cut there: a cut job
-// counts only the hours it was served.
+// counts only the hours it was served. Pre-emptible leases (a sale with `preemptible`, when the
+// market lends idle GPUs) count the hours they ran; an evicted job waits again as a new order
+// for the rest of its duration, or for all of it if it restarts (then the hours it ran are worth
+// nothing to its buyer); a buyer counts as served once.
 import { UNITS_PER_GPU } from './pools.js';
 import { MinHeap } from './heap.js';
 import type { SimTask } from './demand.js';
@@ -57,6 +60,9 @@ export type RunResult = {
     /** term pricing: served jobs cut at a renewal they declined, and the GPU-hours they lost */
     readonly cut: number;
     readonly gpuHoursCut: number;
+    /** pre-emptible leases evicted, and the GPU-hours they had left */
+    readonly evicted: number;
+    readonly gpuHoursEvicted: number;
     /** what buyers paid for leases that started on each day of the trace, base units */
     readonly paidByDay: readonly number[];
     /** waits of served tasks, seconds */
@@ -90,6 +96,19 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
   let waited = 0;
   let cut = 0;
   let gpuHoursCut = 0;
+  // pre-emptible leases, by task index: the one running now, the original order (for a
+  // restart), the order it waits again with after an eviction; tasks already counted as served;
+  // orders that no longer wait; evicted orders to put back on the waiting list
+  const lentNow = new Map<number, Sale>();
+  const original = new Map<number, SimTask>();
+  const again = new Map<number, SimTask>();
+  const counted = new Set<number>();
+  const settled = new Set<number>();
+  /** sales whose departure no longer happens: evicted, or replaced by a priced lease */
+  const ended = new Set<Sale>();
+  let rejoin: number[] = [];
+  let evicted = 0;
+  let gpuHoursEvicted = 0;
 
   const advance = (p: (typeof pools)[number], now: number): void => {
     const t = Math.min(now, horizon);
@@ -98,21 +117,75 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
       p.last = t;
     }
   };
+  /** the part of `paid` for the `left` seconds of a lease of `seconds`, rounded down */
+  const partOf = (paid: bigint, left: number, seconds: number): bigint => (paid * BigInt(Math.round(left))) / BigInt(Math.max(1, seconds));
+  const feeOf = (paid: bigint): bigint => (paid * feeBps) / 10_000n;
+  /** a pre-emptible lease is evicted at `now`: refunded for the time it had left; its order waits again */
+  const evict = (sale: Sale, now: number): void => {
+    const p = pools[sale.pool]!;
+    const { task } = sale;
+    const end = sale.start + task.seconds;
+    advance(p, now);
+    p.used -= task.units;
+    const lost = (task.units / UNITS_PER_GPU) * ((end - now) / 3600);
+    const ran = (task.units / UNITS_PER_GPU) * ((now - sale.start) / 3600);
+    const perHour = task.multiplier * ctx.reference[sale.pool]!;
+    p.gpuHours -= lost;
+    p.value -= perHour * (market.preemption === 'restart' ? lost + ran : lost);
+    p.cost -= ctx.demand.costRatio * ctx.reference[sale.pool]! * lost;
+    const refund = partOf(sale.paid, end - now, task.seconds);
+    p.paid -= refund;
+    p.fee -= feeOf(refund);
+    pay(sale, -refund);
+    ended.add(sale);
+    lentNow.delete(task.index);
+    evicted++;
+    gpuHoursEvicted += lost;
+    const base = market.preemption === 'restart' ? original.get(task.index)! : task;
+    const seconds = market.preemption === 'restart' ? base.seconds : Math.floor(end - now);
+    if (seconds >= 1) {
+      again.set(task.index, { ...base, seconds, arrival: now });
+      rejoin.push(task.index);
+    }
+  };
+  /** the pre-emptible lease `spot` becomes the priced lease `priced` (for the rest of its duration) at `now` */
+  const convert = (spot: Sale, priced: Sale, now: number): void => {
+    for (const e of priced.evicts ?? []) evict(e, now);
+    const p = pools[spot.pool]!;
+    const end = spot.start + spot.task.seconds;
+    const refund = partOf(spot.paid, end - now, spot.task.seconds);
+    p.paid += priced.paid - refund;
+    p.fee += feeOf(priced.paid) - feeOf(refund);
+    pay(spot, priced.paid - refund);
+    ended.add(spot);
+    lentNow.delete(spot.task.index);
+    settled.add(spot.task.index);
+    departures.push(end, priced);
+  };
   const start = (sale: Sale, now: number): void => {
+    for (const e of sale.evicts ?? []) evict(e, now);
     const { task } = sale;
     const p = pools[sale.pool]!;
     advance(p, now);
     p.used += task.units;
     const gpuHours = (task.units / UNITS_PER_GPU) * (task.seconds / 3600);
-    p.served++;
+    const first = !counted.has(task.index);
+    if (first) p.served++;
     p.gpuHours += gpuHours;
     p.paid += sale.paid;
-    p.fee += (sale.paid * feeBps) / 10_000n;
+    p.fee += feeOf(sale.paid);
     p.value += (task.multiplier * ctx.reference[sale.pool]! * gpuHours);
     p.cost += ctx.demand.costRatio * ctx.reference[sale.pool]! * gpuHours;
-    waits.push(now - task.arrival);
-    p.waits.push(now - task.arrival);
+    if (first) {
+      waits.push(now - task.arrival);
+      p.waits.push(now - task.arrival);
+    }
     pay(sale, sale.paid);
+    if (sale.preemptible) {
+      counted.add(task.index);
+      lentNow.set(task.index, sale);
+      if (!original.has(task.index)) original.set(task.index, task);
+    }
     departures.push(sale.until !== undefined && market.renew ? sale.until : now + task.seconds, sale);
   };
   /** a payment for the lease `sale`, on the day the lease started */
@@ -144,18 +217,35 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     gpuHoursCut += lost;
     return true;
   };
+  /** orders of evicted jobs join the waiting list again (unless still on it) */
+  const rejoinWaiting = (): void => {
+    if (rejoin.length === 0) return;
+    const on = new Set(waiting.map((t) => t.index));
+    for (const i of rejoin) if (!on.has(i)) waiting.push(again.get(i)!);
+    rejoin = [];
+  };
   const scan = (now: number): void => {
     const kept: SimTask[] = [];
-    for (const task of waiting) {
+    for (const queued of waiting) {
+      if (settled.has(queued.index)) continue;
+      const task = again.get(queued.index) ?? queued;
       if (now > task.arrival + task.patience) {
-        unserved++;
+        if (!counted.has(task.index)) unserved++;
         continue;
       }
-      const sale = market.tryServe(task, now);
+      const spot = lentNow.get(task.index);
+      if (spot) {
+        const priced = market.convert?.(spot, now);
+        if (priced) convert(spot, priced, now);
+        else kept.push(task);
+        continue;
+      }
+      const sale = market.tryServe(task, now) ?? market.lend?.(task, now);
       if (sale) start(sale, now);
-      else kept.push(task);
+      if (!sale || sale.preemptible) kept.push(task);
     }
     waiting = kept;
+    rejoinWaiting();
   };
 
   let next = 0;
@@ -167,6 +257,14 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     let freed = false;
     while (departures.peekKey() <= now) {
       const sale = departures.pop()!;
+      if (ended.has(sale)) {
+        ended.delete(sale);
+        continue;
+      }
+      if (sale.preemptible) {
+        lentNow.delete(sale.task.index);
+        settled.add(sale.task.index);
+      }
       if (sale.until !== undefined && market.renew) {
         if (renew(sale, now)) freed = true;
         continue;
@@ -193,13 +291,16 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
       else if (market.willWait(task)) {
         waiting.push(task);
         waited++;
+        const lent = market.lend?.(task, now);
+        if (lent) start(lent, now);
       } else unserved++;
     }
+    rejoinWaiting();
     if (waiting.length === 0 || !market.drifts) tick = Infinity;
     else if (tick <= now) tick = now + options.tickSeconds;
     if (waiting.length === 0 && next >= tasks.length && departures.size === 0 && sample === Infinity) break;
   }
-  unserved += waiting.length;
+  unserved += waiting.filter((t) => !counted.has(t.index) && !settled.has(t.index)).length;
 
   const total = { ...zero(), area: 0 };
   for (const p of pools) {
@@ -238,6 +339,8 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
       waited,
       cut,
       gpuHoursCut,
+      evicted,
+      gpuHoursEvicted,
       paidByDay,
       waitP50: percentile(waits, 0.5),
       waitP95: percentile(waits, 0.95),

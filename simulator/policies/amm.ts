@@ -8,14 +8,25 @@
 // unchanged by both, and the utilisation up to the renewal counts them as held). The incumbent has
 // the first right: no waiting buyer sees the GPUs unless it declines. It keeps them if the
 // quote is within its value per GPU-hour (its maxPrice); otherwise the job is cut there.
+//
+// Pre-emptible leases (`preemptible`, off by default): a buyer whose quote exceeds its value runs
+// on GPUs that no priced lease holds, at the floor, while its order keeps waiting. The engine's pool
+// does not see these leases (K and the curve follow the priced leases only). A priced lease that
+// needs their GPUs evicts them by the engine's rule (`evictions`: the lowest limit first); an
+// evicted job waits again. While its order waits, the lease becomes a priced one for the rest of
+// its duration as soon as the quote for that is within its value.
 import {
   defaultParams,
+  evictions,
+  idleGpus,
+  lentCost,
   openPool,
   quote,
   relax,
   release,
   spotPrice,
   take,
+  type Lent,
   type PoolParams,
   type PoolState,
 } from '../../operator/src/market/index.js';
@@ -34,6 +45,12 @@ export type AmmParams = Partial<Pick<PoolParams, 'targetUtilizationPpm' | 'respo
    * renews at the then quote, or is cut (default: the whole duration, no renewal)
    */
   readonly termSeconds?: number;
+  /**
+   * lease model, not a pricing parameter: waiting buyers run pre-emptibly on idle GPUs at the
+   * floor; an evicted job waits again for the rest of its duration (`checkpoint`) or for all of
+   * it (`restart`). Default: off.
+   */
+  readonly preemptible?: 'checkpoint' | 'restart';
 };
 
 export type AmmOptions = {
@@ -45,7 +62,7 @@ export type AmmOptions = {
 export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
   const params = ctx.pools.map((pool, i) => {
     const floor = BigInt(Math.max(1, Math.ceil((options.floor * ctx.reference[i]!) / UNITS_PER_GPU)));
-    const { ceilingMultiple, depthPpm, termSeconds: _, ...rest } = options.params ?? {};
+    const { ceilingMultiple, depthPpm, termSeconds: _, preemptible: _p, ...rest } = options.params ?? {};
     const ceiling = ceilingMultiple ? { ceiling: floor * BigInt(ceilingMultiple) } : {};
     const depth = depthPpm === undefined ? {} : { depth: Math.max(1, Math.ceil((pool.units * depthPpm) / 1e6)) };
     return defaultParams(floor, pool.units, { feeBps: ctx.feeBps, ...ceiling, ...depth, ...rest });
@@ -65,7 +82,22 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
   /** what `seconds` of the task are worth on pool `i`: `orderValue` for a term */
   const termValue = (task: SimTask, i: number, seconds: number): number =>
     (task.multiplier * ctx.reference[i]! * task.units * seconds) / (UNITS_PER_GPU * 3600);
+  const preemption = options.params?.preemptible;
+  if (preemption !== undefined && Number.isFinite(term)) throw new RangeError('pre-emptible leases and term pricing do not combine');
   const floors = params.map((p) => Number(p.floor) * UNITS_PER_GPU);
+  /** per pool: the pre-emptible leases running on its idle GPUs, in the order they started */
+  const lent: Sale[][] = ctx.pools.map(() => []);
+  const lentView = (i: number): Lent[] =>
+    lent[i]!.map((sale) => ({ gpus: sale.task.units, limit: BigInt(Math.floor(sale.task.multiplier * ctx.reference[i]!)), start: sale.start }));
+  /** the pre-emptible leases of pool `i` that no longer fit beside the priced ones: removed and returned */
+  const evictFor = (i: number): Sale[] => {
+    if (lent[i]!.length === 0) return [];
+    const out = evictions(states[i]!, lentView(i));
+    if (out.length === 0) return [];
+    const gone = out.map((j) => lent[i]![j]!);
+    lent[i] = lent[i]!.filter((_, j) => !out.includes(j));
+    return gone;
+  };
   const floorPerUnitHour = params.map((p) => Number(p.floor));
   const order: number[] = [];
   const share = (i: number): number => states[i]!.free / Math.max(1, states[i]!.allocatable);
@@ -81,7 +113,7 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
     return order;
   };
 
-  return {
+  const market: Market = {
     drifts: true,
     tryServe(task: SimTask, now: number): Sale | undefined {
       const { seconds, until } = termFrom({ task, start: now }, now);
@@ -108,12 +140,18 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
       const r = take(states[best]!, params[best]!, task.units, seconds);
       if (!r.ok) return undefined;
       states[best] = r.state;
-      return until === undefined ? { task, pool: best, start: now, paid: bestPaid } : { task, pool: best, start: now, paid: bestPaid, until };
+      const evicted = evictFor(best);
+      const evicts = evicted.length > 0 ? { evicts: evicted } : {};
+      return until === undefined ? { task, pool: best, start: now, paid: bestPaid, ...evicts } : { task, pool: best, start: now, paid: bestPaid, until, ...evicts };
     },
     willWait(task: SimTask): boolean {
       return task.pools.some((i) => task.multiplier * ctx.reference[i]! >= floors[i]!);
     },
     release(sale: Sale, now: number): void {
+      if (sale.preemptible) {
+        lent[sale.pool] = lent[sale.pool]!.filter((l) => l !== sale);
+        return;
+      }
       states[sale.pool] = release(at(sale.pool, now), params[sale.pool]!, sale.task.units);
     },
     renew(sale: Sale, now: number): Sale | undefined {
@@ -134,6 +172,41 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
       const s = at(pool, now);
       return s.free > 0 ? Number(spotPrice(s, params[pool]!)) * UNITS_PER_GPU : undefined;
     },
-    free: (pool) => states[pool]!.free,
+    free: (pool) => (preemption ? idleGpus(states[pool]!, lentView(pool)) : states[pool]!.free),
+  };
+  if (!preemption) return market;
+  return {
+    ...market,
+    preemption,
+    lend(task: SimTask, now: number): Sale | undefined {
+      let best = -1;
+      let bestSurplus = -Infinity;
+      let bestPaid = 0n;
+      for (const i of byFree(task.pools)) {
+        if (task.multiplier * ctx.reference[i]! < floors[i]! || idleGpus(states[i]!, lentView(i)) < task.units) continue;
+        const paid = lentCost(params[i]!, task.units, task.seconds);
+        const surplus = termValue(task, i, task.seconds) - Number(paid);
+        if (surplus > bestSurplus) {
+          best = i;
+          bestSurplus = surplus;
+          bestPaid = paid;
+        }
+      }
+      if (best < 0) return undefined;
+      const sale: Sale = { task, pool: best, start: now, paid: bestPaid, preemptible: true };
+      lent[best]!.push(sale);
+      return sale;
+    },
+    convert(sale: Sale, now: number): Sale | undefined {
+      const left = sale.start + sale.task.seconds - now;
+      if (left < 1) return undefined;
+      const i = sale.pool;
+      const before = lent[i]!;
+      // its own GPUs are not lent while it is quoted: they are the ones it takes
+      lent[i] = before.filter((l) => l !== sale);
+      const priced = market.tryServe({ ...sale.task, seconds: Math.floor(left), pools: [i] }, now);
+      if (!priced) lent[i] = before;
+      return priced;
+    },
   };
 }

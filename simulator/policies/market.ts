@@ -19,6 +19,10 @@ export type Sale = {
    * runner then asks the market to `renew` the lease there.
    */
   readonly until?: number;
+  /** a pre-emptible lease on idle GPUs (`Market.lend`): pays the floor for the time it runs */
+  readonly preemptible?: boolean;
+  /** pre-emptible leases evicted to make room for this sale */
+  readonly evicts?: readonly Sale[];
 };
 
 export interface Market {
@@ -29,6 +33,23 @@ export interface Market {
    * go to the pool with the largest share of its GPUs free.
    */
   tryServe(task: SimTask, now: number): Sale | undefined;
+  /**
+   * Pre-emptible leases (the AMM with `preemptible`; absent: none). What an evicted job does: waits
+   * again for the rest of its duration (`checkpoint`) or for all of it, the hours it ran worth
+   * nothing (`restart`).
+   */
+  readonly preemption?: 'checkpoint' | 'restart';
+  /**
+   * A waiting buyer that `tryServe` declined runs on idle GPUs, pre-emptibly, at the floor: a sale
+   * with `preemptible`, or undefined if no pool has the GPUs idle at a floor it accepts. Its order
+   * keeps waiting for a priced lease (`convert`) until its patience ends.
+   */
+  lend?(task: SimTask, now: number): Sale | undefined;
+  /**
+   * The pre-emptible lease becomes a priced one for the rest of its duration, in its pool, if its
+   * buyer accepts the quote for that now: the priced sale (for the remaining seconds), or undefined.
+   */
+  convert?(sale: Sale, now: number): Sale | undefined;
   /** Would the buyer wait (a queue, a limit order) rather than leave at once? */
   willWait(task: SimTask): boolean;
   release(sale: Sale, now: number): void;

@@ -22,6 +22,7 @@ export {
   type TakeResult,
 } from './pool.js';
 export { payout, refundFor, splitFee, type Payout } from './payout.js';
+export { evictions, idleGpus, lentCost, type Lent } from './preempt.js';
 export {
   POOL_EVENT_KINDS,
   ReplayError,
