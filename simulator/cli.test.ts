@@ -91,4 +91,15 @@ describe('pinfi simulate', () => {
     expect(io.printed.join('')).toMatch(/no arrival times in the task list: drawn from the model fitted to OpenB/);
     expect(io.written.has('/o/summary.md')).toBe(true);
   });
+
+  test('--goals-capacities runs the goals on one-pool scenarios at those capacities, named with their GPUs', async () => {
+    const io = memoryIo({ '/in/nodes.csv': NODES, '/in/tasks.csv': TASKS });
+    const cmd = createSimulateCommand(io);
+    await cmd.parseAsync(['--nodes', '/in/nodes.csv', '--tasks', '/in/tasks.csv', '--out', '/out', '--seeds', '1', '--no-plots', '--goals', '--goals-capacities', '0.5,0.25'], { from: 'user' });
+    const csv = io.written.get('/out/cases.csv')!;
+    expect(csv).toMatch(/50% of the GPUs \(4 GPUs, one pool\)/);
+    expect(csv).toMatch(/25% of the GPUs \(2 GPUs, one pool\)/);
+    expect(csv).not.toMatch(/OpenB/);
+    await expect(createSimulateCommand(io).exitOverride().configureOutput({ writeErr: () => {} }).parseAsync(['--goals', '--goals-capacities', '0.5,2'], { from: 'user' })).rejects.toThrow(/each capacity must be a number in \(0, 1\]/);
+  });
 });

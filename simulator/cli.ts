@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { OPENB_FIT, synthesise } from './arrivals.js';
 import { DEFAULT_DEMAND, type DemandModel } from './demand.js';
-import { experiment } from './experiment.js';
+import { experiment, onePoolScenario } from './experiment.js';
 import { casesTradeoffSpec, policiesSpec, poolsSpec, toSvg, tradeoffSpec } from './plots.js';
 import type { AmmParams } from './policies/amm.js';
 import { progressBar } from './progress.js';
@@ -45,6 +45,8 @@ export type SimulateConfig = {
   readonly amm: AmmParams;
   readonly sampleHours: number;
   readonly goals: boolean;
+  /** with goals: one-pool scenarios at these fractions of the GPUs instead of experiment.ts's SCENARIOS */
+  readonly goalsCapacities?: readonly number[];
   readonly plots: boolean;
   /** the time series plot starts on this day of the trace */
   readonly plotFromDay: number;
@@ -89,6 +91,11 @@ function positive(what: string, max = Infinity): (text: string) => number {
   };
 }
 
+function capacities(text: string): number[] {
+  const scale = positive('each capacity', 1);
+  return text.split(',').map((t) => scale(t.trim()));
+}
+
 function references(text: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const pair of text.split(',')) {
@@ -126,6 +133,7 @@ type Flags = {
   preemptible?: 'checkpoint' | 'restart';
   sampleHours: number;
   goals?: boolean;
+  goalsCapacities?: number[];
   plots: boolean;
   plotFromDay?: number;
 };
@@ -167,6 +175,7 @@ export function configFrom(flags: Flags): SimulateConfig {
     amm,
     sampleHours: flags.sampleHours,
     goals: flags.goals ?? false,
+    ...(flags.goalsCapacities ? { goalsCapacities: flags.goalsCapacities } : {}),
     plots: flags.plots,
     plotFromDay: flags.plotFromDay ?? 0,
   });
@@ -196,6 +205,7 @@ export async function runSimulate(config: SimulateConfig, io: SimulateIo): Promi
 
   if (config.goals) {
     const cases = experiment(nodes, tasks, {
+      ...(config.goalsCapacities ? { scenarios: config.goalsCapacities.map((c) => onePoolScenario(nodes, c)) } : {}),
       seeds: config.seeds,
       demand: config.demand,
       feeBps: config.feeBps,
@@ -265,17 +275,18 @@ export function createSimulateCommand(io: SimulateIo = nodeIo): Command {
     .option('--patience-sigma <x>', 'spread of patience (log-normal sigma)', positive('patience sigma'), DEFAULT_DEMAND.patienceSigma)
     .option('--fee-bps <n>', 'protocol fee, basis points, under every policy', (t) => Number(t), 100)
     .option('--depth <share>', "AMM depth as a share of the pool (engine default 0.1)", positive('depth'))
-    .option('--target-utilization <u>', 'AMM target utilisation (engine default 0.9)', positive('target utilisation', 0.999999))
-    .option('--response-hours <h>', 'AMM response time, hours (engine default 6)', positive('response time'))
+    .option('--target-utilization <u>', 'AMM target utilisation (engine default 0.9; 0.7 with --preemptible)', positive('target utilisation', 0.999999))
+    .option('--response-hours <h>', 'AMM response time, hours (engine default 6; 24 with --preemptible)', positive('response time'))
     .option('--term-hours <h>', 'AMM term pricing: leases lock their price for this long, then renew at the then quote or are cut (default: off)', positive('term'))
     .addOption(
-      new Option('--preemptible <resume>', 'AMM: waiting buyers run pre-emptibly on idle GPUs at the floor; an evicted job resumes (checkpoint) or starts over (restart) (default: off)').choices([
+      new Option('--preemptible <resume>', 'AMM: waiting buyers run pre-emptibly on idle GPUs at the floor; an evicted job resumes (checkpoint) or starts over (restart); the pool starts from the engine\'s pre-emptible defaults (default: off)').choices([
         'checkpoint',
         'restart',
       ]),
     )
     .option('--sample-hours <h>', 'time series resolution, hours', positive('sample hours'), 1)
     .option('--goals', 'run the experiment of issue 10 instead: OpenB, 1% and 0.5% of its GPUs; AMM floors at cost and 0.5/1/1.5× ref')
+    .option('--goals-capacities <list>', 'with --goals: one-pool scenarios at these fractions of the GPUs (comma-separated, e.g. 0.0035,0.007) instead of OpenB, 1% and 0.5%', capacities)
     .option('--no-plots', 'skip the SVG plots')
     .option('--plot-from-day <d>', 'start the time series plot on this day of the trace', (t) => Number(t))
     .action(async (flags: Flags) => {

@@ -18,6 +18,13 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'OpenB at 0.5% (31 GPUs, one pool)', pools: { capacityScale: 0.005, singlePool: true } },
 ];
 
+/** One pool with this fraction of the GPUs of `nodes`, as the scarce scenarios above (`--goals-capacities`). */
+export function onePoolScenario(nodes: readonly NodeSpec[], capacityScale: number): Scenario {
+  const pools: PoolOptions = { capacityScale, singlePool: true };
+  const gpus = buildPools(nodes, pools).reduce((s, p) => s + p.gpus, 0);
+  return { name: `${+(capacityScale * 100).toPrecision(6)}% of the GPUs (${gpus.toLocaleString('en-US')} GPUs, one pool)`, pools };
+}
+
 /** Fixed prices (and AMM floors) of the "never worse" comparison, × reference. */
 export const COMPARED_LEVELS = [0.5, 1, 1.5] as const;
 

@@ -107,8 +107,11 @@ describe('amm with term pricing: a long lease renews at the then quote, or is cu
 
 describe('amm with pre-emptible leases: a waiting buyer runs on idle GPUs at the floor', () => {
   // 10 GPUs, floor 1 token, depth 1 GPU: the 10th GPU costs K (1/1 − 1/2) = 2 × floor at the kink.
+  // The cases are worked out with the engine's DEFAULTS (u* 90%, depth 10%, response 6 h), given
+  // explicitly because a pre-emptible pool starts from PREEMPTIBLE_DEFAULTS (the last test).
   const ctx = context([pool('a', [10])]);
-  const amm = (preemptible?: 'checkpoint' | 'restart') => ammMarket(ctx, preemptible ? { floor: 1, params: { preemptible } } : { floor: 1 });
+  const engineDefaults = { targetUtilizationPpm: 900_000, depthPpm: 100_000, responseTimeSeconds: 21_600 };
+  const amm = (preemptible?: 'checkpoint' | 'restart') => ammMarket(ctx, preemptible ? { floor: 1, params: { preemptible, ...engineDefaults } } : { floor: 1 });
 
   describe('it becomes a priced lease when the quote comes within its value', () => {
     // A takes 9 GPUs for 1 h at the floor. B (1 GPU for 2 h, worth 1.5) is quoted 2 for the 10th
@@ -214,5 +217,27 @@ describe('best-fixed: the price that earns most, in hindsight', () => {
     expect(sweep.bestWelfare.level).toBeLessThanOrEqual(0.5);
     const one = sweep.points.find((p) => p.level === 1)!;
     expect(one.revenue).toBe(2_000_000n);
+  });
+});
+
+describe('a pre-emptible pool starts from the engine\'s PREEMPTIBLE_DEFAULTS: u* 70%, depth 50%, response 24 h', () => {
+  // 10 GPUs, floor 1 token. Depth 5 GPUs; at 70% use X* = 3 + 5 = 8 GPUs and K = floor · 8².
+  // A takes 8 GPUs for 2 h: 7 of them below the kink at the floor, the 8th from X = 8 to 7 at
+  // K (1/7 − 1/8) = 8/7 token per hour: 2 · (7 + 8/7) = 16.2857 tokens (costs round up). With the
+  // engine's DEFAULTS (kink at 90%) all 8 GPUs cost the floor: 16 tokens.
+  const ctx = context([pool('a', [10])]);
+  const trace = () => [task({ gpus: 8, seconds: 7200, multiplier: 2 })];
+
+  test('the 8th GPU is priced on the curve', () => {
+    const r = run(ammMarket(ctx, { floor: 1, params: { preemptible: 'checkpoint' } }), trace(), ctx, { ...opts, horizon: 7200 });
+    expect(r.total.served).toBe(1);
+    expect(Number(r.total.paid)).toBeGreaterThanOrEqual(16_285_714);
+    expect(Number(r.total.paid)).toBeLessThanOrEqual(16_285_716);
+  });
+
+  test('explicit parameters still win', () => {
+    const params = { preemptible: 'checkpoint' as const, targetUtilizationPpm: 900_000, depthPpm: 100_000, responseTimeSeconds: 21_600 };
+    const r = run(ammMarket(ctx, { floor: 1, params }), trace(), ctx, { ...opts, horizon: 7200 });
+    expect(r.total.paid).toBe(16_000_000n);
   });
 });

@@ -14,8 +14,11 @@
 // does not see these leases (K and the curve follow the priced leases only). A priced lease that
 // needs their GPUs evicts them by the engine's rule (`evictions`: the lowest limit first); an
 // evicted job waits again. While its order waits, the lease becomes a priced one for the rest of
-// its duration as soon as the quote for that is within its value.
+// its duration as soon as the quote for that is within its value. Such a pool starts from the
+// engine's PREEMPTIBLE_DEFAULTS (u* 70%, depth 50%, response 24 h) instead of DEFAULTS.
 import {
+  DEFAULTS,
+  PREEMPTIBLE_DEFAULTS,
   defaultParams,
   evictions,
   idleGpus,
@@ -65,7 +68,7 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
     const { ceilingMultiple, depthPpm, termSeconds: _, preemptible: _p, ...rest } = options.params ?? {};
     const ceiling = ceilingMultiple ? { ceiling: floor * BigInt(ceilingMultiple) } : {};
     const depth = depthPpm === undefined ? {} : { depth: Math.max(1, Math.ceil((pool.units * depthPpm) / 1e6)) };
-    return defaultParams(floor, pool.units, { feeBps: ctx.feeBps, ...ceiling, ...depth, ...rest });
+    return defaultParams(floor, pool.units, { feeBps: ctx.feeBps, ...ceiling, ...depth, ...rest }, options.params?.preemptible ? PREEMPTIBLE_DEFAULTS : DEFAULTS);
   });
   const states: PoolState[] = ctx.pools.map((pool, i) => openPool(params[i]!, { allocatable: pool.units, free: pool.units }, 0));
   const at = (i: number, now: number): PoolState => {

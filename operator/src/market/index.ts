@@ -1,6 +1,6 @@
 // The pricing engine: a dissipative constant-product pool per GpuPool (docs/pricing.md).
 // Pure functions over plain data; money in bigint base units, time in seconds passed in.
-export { BPS, DEFAULTS, PPM, SECONDS_PER_HOUR, K_ONE, K_SHIFT, defaultParams, validateParams, type PoolParams } from './params.js';
+export { BPS, DEFAULTS, PREEMPTIBLE_DEFAULTS, PPM, SECONDS_PER_HOUR, K_ONE, K_SHIFT, defaultParams, validateParams, type EngineDefaults, type PoolParams } from './params.js';
 export { fakeExponential, scaleByExp } from './exp.js';
 export { SUB, areaBetween, curveBounds, spotAt, type Bounds, type Ratio } from './curve.js';
 export {

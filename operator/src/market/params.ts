@@ -45,17 +45,34 @@ export const DEFAULTS = {
   feeBps: 100,
 } as const;
 
+/**
+ * Defaults for a pool that lends its idle GPUs pre-emptibly at the floor (preempt.ts). The curve
+ * rations earlier (u* 70%, a deeper and slower curve) because the GPUs it keeps free are lent,
+ * not lost, to buyers who cannot pay the quote. Measured in docs/simulation.md ("Fourth round");
+ * without pre-emptible leases these settings lose sales that a fixed price makes, so DEFAULTS stay
+ * the operator's until it lends GPUs.
+ */
+export const PREEMPTIBLE_DEFAULTS = {
+  ...DEFAULTS,
+  targetUtilizationPpm: 700_000,
+  responseTimeSeconds: 24 * 3600,
+  depthPpm: 500_000,
+} as const;
+
+/** The defaults a pool's parameters start from: DEFAULTS or PREEMPTIBLE_DEFAULTS. */
+export type EngineDefaults = { readonly [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends bigint ? bigint : number };
+
 /** The engine's default parameters for a pool of `allocatable` GPUs with reserve price `floor`. */
-export function defaultParams(floor: bigint, allocatable: number, overrides: Partial<PoolParams> = {}): PoolParams {
-  const depth = Math.max(1, Math.ceil((allocatable * DEFAULTS.depthPpm) / PPM));
+export function defaultParams(floor: bigint, allocatable: number, overrides: Partial<PoolParams> = {}, defaults: EngineDefaults = DEFAULTS): PoolParams {
+  const depth = Math.max(1, Math.ceil((allocatable * defaults.depthPpm) / PPM));
   return validateParams({
     floor,
-    ceiling: floor * DEFAULTS.ceilingMultiple,
+    ceiling: floor * defaults.ceilingMultiple,
     initialPrice: floor,
     depth,
-    targetUtilizationPpm: DEFAULTS.targetUtilizationPpm,
-    responseTimeSeconds: DEFAULTS.responseTimeSeconds,
-    feeBps: DEFAULTS.feeBps,
+    targetUtilizationPpm: defaults.targetUtilizationPpm,
+    responseTimeSeconds: defaults.responseTimeSeconds,
+    feeBps: defaults.feeBps,
     ...overrides,
   });
 }

@@ -1,6 +1,6 @@
 // Seeded property tests of the engine: every case is reproducible from its seed.
 import { areaBetween, divUp, priceOrder, spotAt } from './curve.js';
-import { validateParams, type PoolParams } from './params.js';
+import { PREEMPTIBLE_DEFAULTS, defaultParams, validateParams, type PoolParams } from './params.js';
 import { kCeiling, kFloor, quote, relax, release, spotPrice, take, type PoolState } from './pool.js';
 import { randomParams, randomState } from './testing/builders.js';
 import { prng, type Prng } from './testing/prng.js';
@@ -214,5 +214,17 @@ test('at steady random demand, utilisation settles within 5 points of the target
     const u = steadyUtilisation(r, params, allocatable, 1.6 + 0.8 * r.next(), 20);
     if (process.env.PINFI_DEBUG) console.log(allocatable, params.depth, params.targetUtilizationPpm, u);
     expect(Math.abs(u - params.targetUtilizationPpm / 1e6)).toBeLessThanOrEqual(0.05);
+  }
+});
+
+test('with the pre-emptible defaults (u* 70%, depth 50%, response 24 h) utilisation settles within 5 points of 70%', () => {
+  const r = prng(7);
+  for (let i = 0; i < 4; i++) {
+    const allocatable = r.pick([16, 64, 200, 500]);
+    const params = defaultParams(1_000_000n, allocatable, { feeBps: 0 }, PREEMPTIBLE_DEFAULTS);
+    expect(params).toMatchObject({ targetUtilizationPpm: 700_000, responseTimeSeconds: 86_400, depth: Math.ceil(allocatable / 2) });
+    const u = steadyUtilisation(r, params, allocatable, 1.6 + 0.8 * r.next(), 40);
+    if (process.env.PINFI_DEBUG) console.log(allocatable, params.depth, u);
+    expect(Math.abs(u - 0.7)).toBeLessThanOrEqual(0.05);
   }
 });
