@@ -2,7 +2,7 @@
 import Table from 'cli-table3';
 import { usdc, type MarketState } from './state.js';
 
-const PHASE_ORDER = ['Active', 'Ending', 'Reserved', 'Funded', 'Waiting', 'Pending', 'Settled', 'Expired', 'Failed'];
+const PHASE_ORDER = ['Active', 'Preempted', 'Ending', 'Reserved', 'Funded', 'Waiting', 'Pending', 'Settled', 'Expired', 'Failed'];
 
 export function renderTerminal(s: MarketState, header: string): string {
   const pools = new Table({ head: ['pool', 'product', 'GPUs', 'free', 'util', 'price/GPU-h', 'trend'], style: { head: [], compact: true } });

@@ -71,6 +71,7 @@ function checkLease(pod: PodFacts, lease: string, view: SchedulingView): LeaseCh
   if (!l) return { ok: false, reason: `lease ${key} does not exist` };
   const phase = l.status?.phase ?? 'Pending';
   if (NOT_YET.includes(phase)) return { ok: false, reason: `lease ${key} is not active yet (phase ${phase})` };
+  if (phase === 'Preempted') return { ok: false, reason: `lease ${key} was pre-empted and waits to resume` };
   if (phase === 'Ending') return { ok: false, reason: `lease ${key} is ending and takes no new pods` };
   if (phase !== 'Active') return { ok: false, reason: `lease ${key} is over (phase ${phase})` };
   const end = l.status?.endTime ? Date.parse(l.status.endTime) : NaN;
@@ -84,7 +85,7 @@ function checkLease(pod: PodFacts, lease: string, view: SchedulingView): LeaseCh
 
   const reserved = new Map<string, Reserved>();
   for (const r of l.status?.reservation ?? []) {
-    if (typeof r?.node !== 'string') continue;
+    if (typeof r?.node !== 'string' || r.releasedAt) continue;
     const prev = reserved.get(r.node);
     const units = (prev?.units ?? 0) + (Number.isInteger(r.gpus) && r.gpus > 0 ? r.gpus : 0);
     reserved.set(r.node, { units, lostAt: prev?.lostAt ?? r.lostAt });

@@ -17,6 +17,12 @@ test.each([
   expect(timeLeft(lease('x', { phase, ...o }), NOW).text).toBe(want);
 });
 
+test('a pre-empted lease shows what is left of its duration to run', () => {
+  const l = lease('x', { phase: 'Preempted' });
+  l.status = { ...l.status, secondsRun: 1200 };
+  expect(timeLeft(l, NOW).text).toBe('pre-empted, 40m to run');
+});
+
 test('the table shows state, price, time left and the transaction; wide adds the reason', () => {
   const l = lease('train', { phase: 'Settled' });
   l.status = { ...l.status, quote: { pricePerGpuHour: '1500000', total: '3000000', spotPrice: '1', quotedAt: '' }, chain: { openTx: `0x${'a'.repeat(64)}`, settleTx: `0x${'b'.repeat(64)}` }, closeReason: 'Cancelled' };

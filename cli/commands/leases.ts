@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { COMPUTE_LEASES, GPU_POOLS } from '../../operator/src/api/resources.js';
 import type { ComputeLease, GpuPool } from '../../operator/src/api/types.js';
 import { waitDeadlineMs } from '../../operator/src/leases/validation.js';
+import { remainingSeconds } from '../../operator/src/leases/lent.js';
 import type { TokenInfo } from '../../operator/src/settlement/index.js';
 import { showAmount } from '../amounts.js';
 import { optionalChain, Tokens } from '../chain.js';
@@ -49,6 +50,7 @@ export function timeLeft(l: ComputeLease, nowMs: number): { text: string; second
     return s > 0 ? { text: humanDuration(s), seconds: s } : { text: 'ending', seconds: 0 };
   }
   if (phase === 'Reserved' || phase === 'Funded') return { text: 'starting', seconds: undefined };
+  if (phase === 'Preempted') return { text: `pre-empted, ${humanDuration(remainingSeconds(l))} to run`, seconds: undefined };
   const s = Math.floor((waitDeadlineMs(l) - nowMs) / 1000);
   return { text: s > 0 ? `waits ≤${humanDuration(s)}` : 'expiring', seconds: undefined };
 }

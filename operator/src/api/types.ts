@@ -21,7 +21,17 @@ export type GpuPoolSpec = {
     feeBps?: number;
     treasury: string;
   };
-  leases?: { minDuration?: string; maxDuration?: string; maxGpusPerLease?: number };
+  leases?: {
+    minDuration?: string;
+    maxDuration?: string;
+    maxGpusPerLease?: number;
+    /**
+     * Lend idle GPUs, at the floor, to leases with spec.preemptible whose quote is above their
+     * limit, until a priced lease needs them (docs/leases.md, "Pre-emptible leases"). The pool's
+     * curve then starts from the engine's PREEMPTIBLE_DEFAULTS.
+     */
+    lendIdleGpus?: boolean;
+  };
   allowedNamespaces?: string[];
 };
 
@@ -46,6 +56,8 @@ export type GpuPoolStatus = {
   allocatable?: number;
   free?: number;
   leased?: number;
+  /** GPUs lent to pre-emptible leases at the floor (counted in free: a priced lease may take them). */
+  lent?: number;
   usedByOthers?: number;
   utilization?: string;
   spotPrice?: string;
@@ -56,7 +68,7 @@ export type GpuPoolStatus = {
 
 export type GpuPool = KubeObject & { apiVersion?: string; kind?: string; spec: GpuPoolSpec; status?: GpuPoolStatus };
 
-export const LEASE_PHASES = ['Pending', 'Waiting', 'Quoted', 'Reserved', 'Funded', 'Active', 'Ending', 'Settled', 'Expired', 'Failed'] as const;
+export const LEASE_PHASES = ['Pending', 'Waiting', 'Quoted', 'Reserved', 'Funded', 'Active', 'Preempted', 'Ending', 'Settled', 'Expired', 'Failed'] as const;
 export type LeasePhase = (typeof LEASE_PHASES)[number];
 
 export const CLOSE_REASONS = ['Completed', 'Cancelled', 'ProviderFailure', 'FundingFailed', 'Expired'] as const;
@@ -70,6 +82,10 @@ export type Reservation = {
   addedAt?: string;
   /** When the node was lost; hours after it are not charged. */
   lostAt?: string;
+  /** When these GPUs were given back (the lease was pre-empted, or became a priced lease); hours after it are not charged. */
+  releasedAt?: string;
+  /** What this entry's GPU-hours cost, base units (a lease that ran on lent GPUs); absent: the lease's locked price. */
+  pricePerGpuHour?: string;
 };
 
 export type ComputeLeaseSpec = {
@@ -78,6 +94,8 @@ export type ComputeLeaseSpec = {
   duration: string;
   maxPrice: { total?: string; perGpuHour?: string };
   deadline?: string;
+  /** If the price is above the limit, run on idle GPUs at the pool's floor until a priced lease needs them. */
+  preemptible?: boolean;
   payer: { address: string; authorizationSecretRef: { name: string } };
 };
 
@@ -90,6 +108,14 @@ export type ComputeLeaseStatus = {
   endTime?: string;
   chain?: { leaseId?: string; openTx?: string; settleTx?: string; locked?: string };
   gpuSecondsDelivered?: number;
+  /** Runs on lent GPUs at the floor (it may be pre-empted); false or absent once priced. */
+  preemptible?: boolean;
+  /** Seconds of the lease's duration run in segments that ended (pre-emptible leases). */
+  secondsRun?: number;
+  /** Times the lease was pre-empted. */
+  preemptions?: number;
+  /** When it was last pre-empted. */
+  preemptedAt?: string;
   settlement?: { providers: { address: string; amount: string }[]; fee: string; refund: string };
   closeReason?: CloseReason;
   message?: string;
@@ -103,7 +129,12 @@ export const HOLDING_PHASES: readonly LeasePhase[] = ['Reserved', 'Funded', 'Act
 
 const NO_RESERVATIONS: readonly Reservation[] = [];
 
-/** The reservations a lease with this status holds: its reservation while in a holding phase, else none. */
+/**
+ * The reservations a lease with this status holds: its reservation entries not given back
+ * (`releasedAt`) while in a holding phase, else none.
+ */
 export function heldReservations(status: ComputeLeaseStatus | undefined): readonly Reservation[] {
-  return status?.phase !== undefined && HOLDING_PHASES.includes(status.phase) ? status.reservation ?? NO_RESERVATIONS : NO_RESERVATIONS;
+  if (status?.phase === undefined || !HOLDING_PHASES.includes(status.phase)) return NO_RESERVATIONS;
+  const all = status.reservation ?? NO_RESERVATIONS;
+  return all.some((r) => r.releasedAt) ? all.filter((r) => !r.releasedAt) : all;
 }

@@ -19,9 +19,9 @@ type Term = { matchExpressions?: Requirement[]; matchFields?: Requirement[] };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Nodes of the reservation that were not lost, sorted, without duplicates. */
+/** Nodes of the reservation that were neither lost nor given back (pre-emption), sorted, without duplicates. */
 export function reservedNodes(lease: ComputeLease): string[] {
-  const names = (lease.status?.reservation ?? []).filter((r) => typeof r?.node === 'string' && r.node !== '' && !r.lostAt).map((r) => r.node);
+  const names = (lease.status?.reservation ?? []).filter((r) => typeof r?.node === 'string' && r.node !== '' && !r.lostAt && !r.releasedAt).map((r) => r.node);
   return [...new Set(names)].sort();
 }
 

@@ -1,7 +1,7 @@
 import type { V1Node, V1Pod, V1Taint } from '@kubernetes/client-node';
 import type { ComputeLease, GpuPool } from '../api/types.js';
 import { reservationAffinityPatch, reservedNodes } from './affinity.js';
-import { evictionDue } from './eviction.js';
+import { evictionDue, strayPods } from './eviction.js';
 import { gateRemovalPatch, strandedPodNotice } from './gates.js';
 import { LEASE_GATE, podLeaseKey, podsByLease } from './names.js';
 import { poolNotice } from './notices.js';
@@ -74,6 +74,23 @@ describe('lease end', () => {
     expect(evictionDue(l('2026-03-01T12:00:00Z'), 60_000)).toBe(Date.parse('2026-03-01T12:01:00Z'));
     expect(evictionDue(l(), 60_000)).toBeUndefined();
     expect(evictionDue(l('garbage'), 0)).toBeUndefined();
+  });
+
+  test('a pre-empted lease: due at once (its endTime, the pre-emption), without the grace period', () => {
+    const pre: ComputeLease = { spec: {} as ComputeLease['spec'], status: { phase: 'Preempted', endTime: '2026-03-01T12:00:00Z', preemptedAt: '2026-03-01T12:00:00Z' } };
+    expect(evictionDue(pre, 60_000)).toBe(Date.parse('2026-03-01T12:00:00Z'));
+  });
+
+  test('stray pods: those bound to a node the lease gave back and holds no more', () => {
+    const pod = (name: string, nodeName?: string) => ({ metadata: { name }, spec: { containers: [], ...(nodeName ? { nodeName } : {}) } }) as V1Pod;
+    const resumed: ComputeLease = {
+      spec: {} as ComputeLease['spec'],
+      status: { phase: 'Active', reservation: [{ node: 'n1', gpus: 2, releasedAt: '2026-03-01T12:00:00Z' }, { node: 'n2', gpus: 1, releasedAt: '2026-03-01T12:00:00Z' }, { node: 'n2', gpus: 1, addedAt: '2026-03-01T12:10:00Z' }, { node: 'n3', gpus: 1, addedAt: '2026-03-01T12:10:00Z' }] },
+    };
+    const pods = [pod('on-n1', 'n1'), pod('on-n2', 'n2'), pod('on-n3', 'n3'), pod('unbound')];
+    expect(strayPods(resumed, pods).map((p) => p.metadata?.name)).toEqual(['on-n1']);
+    expect(reservedNodes(resumed)).toEqual(['n2', 'n3']);
+    expect(strayPods(l('2026-03-01T12:00:00Z'), pods)).toEqual([]);
   });
 });
 

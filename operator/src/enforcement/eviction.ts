@@ -3,10 +3,13 @@
 // retried every few seconds; after `evictionTimeout` more the pod is deleted, because the GPUs
 // are sold to someone else from then on. An Event goes on the lease and on every pod.
 //
-// Only the clock and `status.endTime` decide: nothing here reads the chain or the lease phase,
-// so RPC trouble, a failed settlement or a lease stuck in Ending never evicts a pod early. A
-// lease without endTime (never Active) is left alone, and so are pods naming a lease that does
-// not exist.
+// Only the clock and `status.endTime` decide: nothing here reads the chain, so RPC trouble, a
+// failed settlement or a lease stuck in Ending never evicts a pod early. A lease without endTime
+// (never Active) is left alone, and so are pods naming a lease that does not exist. Pre-emption
+// (docs/leases.md, "Pre-emptible leases") is the one exception to the grace period: a lease
+// pre-empted from lent GPUs has its pods evicted at once, since a priced lease holds the GPUs
+// from then on, and so are the pods of a lease that resumed elsewhere still bound to a node it
+// gave back.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ComputeLease } from '../api/types.js';
 import type { Clock } from '../kube/clock.js';
@@ -17,6 +20,7 @@ import type { EventRecorder } from '../kube/events.js';
 import type { Informer } from '../kube/informer.js';
 import { objectPath, RESOURCES } from '../kube/resources.js';
 import type { RestClient } from '../kube/rest.js';
+import { reservedNodes } from './affinity.js';
 import { forEachLimited, throwIfAny } from './concurrency.js';
 import { PODS_BY_LEASE, leaseRef, podRef } from './names.js';
 
@@ -32,7 +36,17 @@ export type LeaseEndOptions = {
 /** When the lease's pods are due for eviction (ms since the epoch), or undefined (no end yet). */
 export function evictionDue(lease: ComputeLease, graceMs: number): number | undefined {
   const end = lease.status?.endTime ? Date.parse(lease.status.endTime) : NaN;
+  if (lease.status?.phase === 'Preempted' && Number.isFinite(end)) return end;
   return Number.isFinite(end) ? end + graceMs : undefined;
+}
+
+/** The lease's pods bound to nodes it gave back (a pre-emption) and holds no more; none for other leases. */
+export function strayPods(lease: ComputeLease, pods: readonly V1Pod[]): V1Pod[] {
+  const given = (lease.status?.reservation ?? []).filter((r) => r.releasedAt).map((r) => r.node);
+  if (given.length === 0) return [];
+  const held = new Set(reservedNodes(lease));
+  const back = new Set(given.filter((n) => !held.has(n)));
+  return pods.filter((p) => p.spec?.nodeName !== undefined && back.has(p.spec.nodeName));
 }
 
 /** Pods that still run or may run: not finished and not already being deleted. */
@@ -107,16 +121,24 @@ export function makeLeaseEndReconciler(deps: LeaseEndDeps): Reconciler {
     const due = evictionDue(lease, deps.graceMs);
     if (due === undefined) return;
     const now = deps.clock.now();
-    if (now < due) return { requeueAfterMs: due - now };
-    const pods = deps.pods.store.byIndex(PODS_BY_LEASE, key).filter(live);
+    const preempted = lease.status?.phase === 'Preempted';
+    let pods = deps.pods.store.byIndex(PODS_BY_LEASE, key).filter(live);
+    let at = due;
+    if (now < due) {
+      // Still running: only pods left on GPUs it gave back go, at once.
+      pods = strayPods(lease, pods);
+      if (pods.length === 0) return { requeueAfterMs: due - now };
+      at = now;
+    }
     if (pods.length === 0) return;
 
     const end = lease.status?.endTime ?? '';
-    const deleteAt = due + deps.evictionTimeoutMs;
+    const deleteAt = at + deps.evictionTimeoutMs;
+    const why = preempted || at !== due ? `lease was pre-empted from lent GPUs at ${lease.status?.preemptedAt ?? end}` : `lease ended at ${end}`;
     deps.recorder.normal(
       leaseRef(lease),
       'EvictingPods',
-      `lease ended at ${end}; after the ${seconds(deps.graceMs)} grace period its ${pods.length} remaining pod(s) are evicted`,
+      preempted || at !== due ? `${why}: its ${pods.length} pod(s) on the GPUs it gave back are evicted now` : `${why}; after the ${seconds(deps.graceMs)} grace period its ${pods.length} remaining pod(s) are evicted`,
       'Evict',
     );
     const outcomes: Outcome[] = [];
@@ -126,7 +148,8 @@ export function makeLeaseEndReconciler(deps: LeaseEndDeps): Reconciler {
       outcomes.push(o);
       const ref = podRef(pod);
       if (o === 'evicted') {
-        deps.recorder.normal(ref, 'LeaseEnded', `ComputeLease ${key} ended at ${end}: pod evicted after the ${seconds(deps.graceMs)} grace period`, 'Evict');
+        if (preempted || at !== due) deps.recorder.normal(ref, 'LeasePreempted', `ComputeLease ${key}: ${why}; pod evicted (its job resumes when the lease does)`, 'Evict');
+        else deps.recorder.normal(ref, 'LeaseEnded', `ComputeLease ${key} ended at ${end}: pod evicted after the ${seconds(deps.graceMs)} grace period`, 'Evict');
       } else if (o === 'deleted') {
         deps.recorder.warning(
           ref,

@@ -6,16 +6,20 @@
 // Placement asks for a pool's counts once per lease; keeping them incrementally makes that O(nodes) instead of
 // O(leases in the pool), which made a burst of N leases O(N²) (bench/leases-scale.ts).
 import { heldReservations, type ComputeLease, type Reservation } from '../api/types.js';
+import { lentTerms, type LentTerms } from './lent.js';
 import type { Informer } from '../kube/informer.js';
 import { objectKey } from '../kube/resources.js';
 
-type Holds = { readonly pool: string; readonly holds: readonly Reservation[] };
+type Holds = { readonly pool: string; readonly holds: readonly Reservation[]; readonly lent?: LentTerms | undefined };
 
-function sameHolds(a: readonly Reservation[], b: readonly Reservation[]): boolean {
-  if (a.length !== b.length) return false;
+/** A lease running on lent GPUs, as placement sees it: what it holds and how it ranks for eviction. */
+export type LentLease = { readonly key: string; readonly holds: readonly Reservation[]; readonly gpus: number } & LentTerms;
+
+function sameHolds(a: readonly Reservation[], b: readonly Reservation[], la?: LentTerms, lb?: LentTerms): boolean {
+  if (a.length !== b.length || la?.limit !== lb?.limit || la?.start !== lb?.start) return false;
   return a.every((r, i) => {
     const s = b[i]!;
-    return r.node === s.node && r.gpus === s.gpus && r.lostAt === s.lostAt && r.addedAt === s.addedAt && r.payoutAddress === s.payoutAddress;
+    return r.node === s.node && r.gpus === s.gpus && r.lostAt === s.lostAt && r.addedAt === s.addedAt && r.payoutAddress === s.payoutAddress && r.pricePerGpuHour === s.pricePerGpuHour;
   });
 }
 
@@ -26,6 +30,8 @@ export class ReservationLedger {
   private readonly written = new Map<string, Holds>();
   /** pool → node → GPUs held there by the effective reservations (written, else cached) of its leases. */
   private readonly held = new Map<string, Map<string, number>>();
+  /** pool → keys of its leases whose effective holds are lent (pre-emptible). */
+  private readonly lentKeys = new Map<string, Set<string>>();
   private readonly locks = new Map<string, Promise<void>>();
 
   /** Follows the lease informer's events (register before it starts, or it replays its cache as adds). */
@@ -39,13 +45,14 @@ export class ReservationLedger {
 
   /** A lease as the informer has it now (add or update). */
   observe(key: string, lease: ComputeLease): void {
-    const holds = { pool: lease.spec.pool, holds: heldReservations(lease.status) };
+    const held = heldReservations(lease.status);
+    const holds = { pool: lease.spec.pool, holds: held, lent: lentTerms(lease, lease.status) };
     const before = this.effective(key);
     this.cached.set(key, holds);
     const w = this.written.get(key);
     // The cache caught up with what we wrote: forget the entry.
-    if (w && w.pool === holds.pool && sameHolds(w.holds, holds.holds)) this.written.delete(key);
-    this.shift(before, this.effective(key));
+    if (w && w.pool === holds.pool && sameHolds(w.holds, holds.holds, w.lent, holds.lent)) this.written.delete(key);
+    this.shift(key, before, this.effective(key));
   }
 
   /** A lease gone from the API server (its finalizer released): it holds nothing any more. */
@@ -53,14 +60,26 @@ export class ReservationLedger {
     const before = this.effective(key);
     this.cached.delete(key);
     this.written.delete(key);
-    this.shift(before, undefined);
+    this.shift(key, before, undefined);
   }
 
-  /** What the controller has just written (or is about to write) for a lease. */
-  record(key: string, pool: string, holds: readonly Reservation[]): void {
+  /** What the controller has just written (or is about to write) for a lease; `lent` if it runs on lent GPUs. */
+  record(key: string, pool: string, holds: readonly Reservation[], lent?: LentTerms): void {
     const before = this.effective(key);
-    this.written.set(key, { pool, holds: [...holds] });
-    this.shift(before, this.effective(key));
+    this.written.set(key, { pool, holds: [...holds], lent });
+    this.shift(key, before, this.effective(key));
+  }
+
+  /** The pool's leases running on lent GPUs, with the GPUs they hold on nodes not lost. */
+  lent(pool: string): LentLease[] {
+    const out: LentLease[] = [];
+    for (const key of this.lentKeys.get(pool) ?? []) {
+      const h = this.effective(key);
+      if (!h?.lent) continue;
+      const holds = h.holds.filter((r) => !r.lostAt);
+      out.push({ key, holds, gpus: holds.reduce((s, r) => s + r.gpus, 0), ...h.lent });
+    }
+    return out;
   }
 
   /** GPUs held per node in `pool` (nodes with none are absent). Read-only: copy before changing it. */
@@ -93,10 +112,20 @@ export class ReservationLedger {
     return this.written.get(key) ?? this.cached.get(key);
   }
 
-  private shift(before: Holds | undefined, after: Holds | undefined): void {
+  private shift(key: string, before: Holds | undefined, after: Holds | undefined): void {
     if (before === after) return;
     if (before) this.add(before, -1);
     if (after) this.add(after, 1);
+    if (before?.lent && before.holds.length > 0) {
+      const set = this.lentKeys.get(before.pool);
+      set?.delete(key);
+      if (set?.size === 0) this.lentKeys.delete(before.pool);
+    }
+    if (after?.lent && after.holds.length > 0) {
+      let set = this.lentKeys.get(after.pool);
+      if (!set) this.lentKeys.set(after.pool, (set = new Set()));
+      set.add(key);
+    }
   }
 
   private add(h: Holds, sign: 1 | -1): void {

@@ -5,7 +5,7 @@
 // are computed from the lease's persisted status only.
 import type { V1Node, V1Secret } from '@kubernetes/client-node';
 import { COMPUTE_LEASES } from '../api/resources.js';
-import { parseDuration } from '../api/duration.js';
+import { formatDuration, parseDuration } from '../api/duration.js';
 import { heldReservations, type ComputeLease, type ComputeLeaseStatus, type GpuPool, type Reservation } from '../api/types.js';
 import type { Clock } from '../kube/clock.js';
 import type { ReconcileContext, ReconcileResult } from '../kube/controller.js';
@@ -18,14 +18,15 @@ import type { RestClient } from '../kube/rest.js';
 import { updateStatus } from '../kube/status.js';
 import { nodeReady } from '../inventory/inventory.js';
 import { PAYOUT_LABEL } from '../inventory/labels.js';
-import { quote as quoteEngine } from '../market/index.js';
+import { lentCost, quote as quoteEngine } from '../market/index.js';
 import type { MarketView } from '../pools/market-view.js';
 import { leaseIdOf, type ChainClient } from '../settlement/index.js';
 import { checkAuthorization } from './authorization.js';
 import { nextStatus, notOk, ok } from './conditions.js';
 import type { ReservationLedger } from './ledger.js';
 import { place, type PlaceableNode } from './placement.js';
-import { settlementPlan } from './settlement-plan.js';
+import { chargedUntil, settlementPlan } from './settlement-plan.js';
+import { chooseEvictions, lentTerms, limitPerGpuHour, remainingSeconds, secondsRunAt } from './lent.js';
 import { maxTotal, refuse, waitDeadlineMs } from './validation.js';
 import { classifyChainError } from './chain-errors.js';
 
@@ -59,6 +60,12 @@ type Step = { lease: ComputeLease } | { wait: number | undefined };
 /** Longest an Active lease goes without a reconcile (its node losses come as events). */
 const ACTIVE_RECHECK_MS = 10 * 60_000;
 
+/** How often a lease on lent GPUs looks whether the price for the rest of it has come within its budget. */
+const LENT_RECHECK_MS = 60_000;
+
+/** How long a pre-empted lease waits to resume past its own deadline before it settles for what it ran. */
+const RESUME_WAIT_MS = 3600_000;
+
 /** How long a chain call may take before the lease says it is waiting for the chain. */
 const SLOW_CHAIN_MS = 8_000;
 
@@ -86,7 +93,7 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
 
   async function write(lease: ComputeLease, status: ComputeLeaseStatus): Promise<ComputeLease> {
     const { object } = await updateStatus(deps.rest, COMPUTE_LEASES, lease, status, { fieldManager: 'pinfi-operator' });
-    deps.ledger.record(keyOf(lease), lease.spec.pool, heldReservations(status));
+    deps.ledger.record(keyOf(lease), lease.spec.pool, heldReservations(status), lentTerms(lease, status));
     return object;
   }
 
@@ -133,56 +140,154 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
     const auth = checkAuthorization(lease, secret, deps.chain.domain, Math.floor(nowMs / 1000));
     if (!auth.ok) return wait('Pending', auth.reason, auth.message, 5_000);
 
-    // Placement decides under the pool's lock and takes the GPUs in the ledger before letting go
-    // of it; the status write happens outside the lock, so placements in one pool do not queue
-    // behind each other's API round trips. A failed write gives the GPUs back.
-    const decide = await deps.ledger.withPool(lease.spec.pool, async (): Promise<() => Promise<Step>> => {
-      const m = deps.market.stateAt(lease.spec.pool, Math.floor(nowMs / 1000));
-      if (!m) return () => wait('Pending', 'PoolNotPriced', `GpuPool ${lease.spec.pool} has not been priced yet`, 2_000);
-      const nodes = placeable(lease.spec.pool);
+    return placeStep(lease, pool, nowMs, wait);
+  }
+
+  /**
+   * Places a lease (a new one, or a pre-empted one resuming the rest of its duration) under the
+   * pool's lock: priced when the quote is within its budget, evicting lent leases if the GPUs are
+   * only free that way; else, for a preemptible lease in a pool that lends, on idle GPUs at the
+   * floor; else it waits. The ledger takes the GPUs before the lock is let go; status writes happen
+   * outside it (the evicted leases' first), so placements in one pool do not queue behind each
+   * other's API round trips. A failed write gives the GPUs back.
+   */
+  async function placeStep(lease: ComputeLease, pool: GpuPool, nowMs: number, wait: (phase: 'Pending' | 'Waiting', reason: string, message: string, ms: number) => Promise<Step>): Promise<Step> {
+    const name = lease.spec.pool;
+    const resume = lease.status?.phase === 'Preempted';
+    const decide = await deps.ledger.withPool(name, async (): Promise<() => Promise<Step>> => {
+      const nowSec = Math.floor(nowMs / 1000);
+      const m = deps.market.stateAt(name, nowSec);
+      if (!m) return () => wait('Pending', 'PoolNotPriced', `GpuPool ${name} has not been priced yet`, 2_000);
+      const nodes = placeable(name);
       const free = nodes.reduce((s, n) => s + n.free, 0);
-      const reservation = place(nodes, lease.spec.gpus);
-      if (!reservation) return () => wait('Waiting', 'InsufficientCapacity', `pool ${lease.spec.pool} has ${free} free GPUs with a payout address; ${lease.spec.gpus} asked`, 10_000);
-      const seconds = parseDuration(lease.spec.duration) ?? 0;
-      const r = quoteEngine({ ...m.state, free: Math.min(free, m.state.allocatable) }, m.market.params, lease.spec.gpus, seconds);
-      if (!r.ok) return () => wait('Waiting', 'InsufficientCapacity', `pool ${lease.spec.pool} has ${r.free} free GPUs; ${lease.spec.gpus} asked`, 10_000);
-      const limit = maxTotal(lease);
-      if (r.quote.total > limit) {
-        return () => wait('Waiting', 'PriceAboveLimit', `the price is ${r.quote.total} (${r.quote.perGpuHour} per GPU-hour), above the limit of ${limit}; waiting for it to fall`, 15_000);
+      const lends = pool.spec.leases?.lendIdleGpus === true;
+      const lentAll = lends ? deps.ledger.lent(name).filter((l) => l.key !== keyOf(lease)) : [];
+      const lentGpus = lentAll.reduce((s, l) => s + l.gpus, 0);
+      // Only Active lent leases are evicted: one still opening its escrow is left to finish.
+      const lent = lentAll.filter((l) => deps.leases.store.get(l.key)?.status?.phase === 'Active');
+      const seconds = remainingSeconds(lease);
+      const budget = resume ? BigInt(lease.status?.chain?.locked ?? '0') - chargedUntil(lease, nowSec) : maxTotal(lease);
+      // Lent GPUs are free as far as the curve is concerned: a priced lease may take them.
+      const r = quoteEngine({ ...m.state, free: Math.min(free + lentGpus, m.state.allocatable) }, m.market.params, lease.spec.gpus, seconds);
+      const gpusText = `${lease.spec.gpus} GPUs × ${formatDuration(seconds)}`;
+      if (r.ok && r.quote.total <= budget) {
+        const choice = chooseEvictions(nodes, lent, lease.spec.gpus);
+        if (!choice) return () => wait('Waiting', 'InsufficientCapacity', `pool ${name} has ${free} free GPUs with a payout address; ${lease.spec.gpus} asked`, 10_000);
+        const evicted = choice.evict.flatMap((e) => {
+          const other = deps.leases.store.get(e.key);
+          return other ? [{ lease: other, status: preemptedStatus(other, lease, nowMs) }] : [];
+        });
+        const price = r.quote.perGpuHour.toString();
+        const quote = { pricePerGpuHour: price, total: r.quote.total.toString(), spotPrice: r.quote.spotBefore.toString(), spotPriceAfter: r.quote.spotAfter.toString(), feeBps: m.market.params.feeBps, quotedAt: iso(nowMs) };
+        const placed = choice.reservation.map((x) => `${x.node}: ${x.gpus}`).join(', ');
+        const st = resume
+          ? resumedStatus(lease, nowMs, choice.reservation.map((x) => ({ ...x, pricePerGpuHour: price })), false, `priced at ${price} per GPU-hour for the rest (${r.quote.total}) on ${placed}`, quote)
+          : nextStatus(lease, 'Reserved', nowMs, [ok('Quoted', 'WithinLimit', `${r.quote.total} for ${gpusText}`), ok('Reserved', 'Placed', placed), notOk('Ready', 'Funding', 'opening the escrow on-chain')], {
+              quote,
+              reservation: choice.reservation,
+              chain: { leaseId: leaseIdOf({ namespace: lease.metadata?.namespace ?? '', name: lease.metadata?.name ?? '', uid: lease.metadata?.uid ?? '' }) },
+            });
+        for (const e of evicted) deps.ledger.record(keyOf(e.lease), name, []);
+        deps.ledger.record(keyOf(lease), name, heldReservations(st), lentTerms(lease, st));
+        return async () => {
+          const undo = () => {
+            for (const e of evicted) deps.ledger.record(keyOf(e.lease), name, heldReservations(e.lease.status), lentTerms(e.lease, e.lease.status));
+            deps.ledger.record(keyOf(lease), name, heldReservations(lease.status), lentTerms(lease, lease.status));
+          };
+          let next: ComputeLease;
+          try {
+            for (const e of evicted) {
+              await write(e.lease, e.status);
+              deps.recorder.normal(e.lease, 'Preempted', e.status.message ?? 'pre-empted');
+            }
+            next = await write(lease, st);
+          } catch (err) {
+            undo();
+            throw err;
+          }
+          if (resume) {
+            deps.recorder.normal(lease, 'Resumed', st.message ?? 'resumed');
+            await deps.hooks?.onActive?.(next);
+          } else deps.recorder.normal(lease, 'Reserved', `${r.quote.total} locked price for ${lease.spec.gpus} GPUs on ${choice.reservation.map((x) => `${x.node} (${x.gpus})`).join(', ')}`);
+          return { lease: next };
+        };
       }
-      const st = nextStatus(lease, 'Reserved', nowMs, [ok('Quoted', 'WithinLimit', `${r.quote.total} for ${lease.spec.gpus} GPUs × ${lease.spec.duration}`), ok('Reserved', 'Placed', reservation.map((x) => `${x.node}: ${x.gpus}`).join(', ')), notOk('Ready', 'Funding', 'opening the escrow on-chain')], {
-        quote: {
-          pricePerGpuHour: r.quote.perGpuHour.toString(),
-          total: r.quote.total.toString(),
-          spotPrice: r.quote.spotBefore.toString(),
-          spotPriceAfter: r.quote.spotAfter.toString(),
-          feeBps: m.market.params.feeBps,
-          quotedAt: iso(nowMs),
-        },
-        reservation,
-        chain: { leaseId: leaseIdOf({ namespace: lease.metadata?.namespace ?? '', name: lease.metadata?.name ?? '', uid: lease.metadata?.uid ?? '' }) },
-      });
-      deps.ledger.record(keyOf(lease), lease.spec.pool, reservation);
-      return async () => {
-        let next: ComputeLease;
-        try {
-          next = await write(lease, st);
-        } catch (err) {
-          deps.ledger.record(keyOf(lease), lease.spec.pool, []);
-          throw err;
+      if (lends && lease.spec.preemptible) {
+        const cost = lentCost(m.market.params, lease.spec.gpus, seconds);
+        // Its limit per GPU-hour covers the floor (comparing totals would let rounding refuse a
+        // limit of exactly the floor); the settlement never charges more than was locked.
+        const affordable = limitPerGpuHour(lease) >= m.market.params.floor && budget > 0n;
+        const reservation = affordable ? place(nodes, lease.spec.gpus) : undefined;
+        if (reservation) {
+          const floor = m.market.params.floor.toString();
+          const entries = reservation.map((x) => ({ ...x, pricePerGpuHour: floor }));
+          const placed = reservation.map((x) => `${x.node}: ${x.gpus}`).join(', ');
+          const why = r.ok ? `the price is ${r.quote.perGpuHour} per GPU-hour, above the limit` : `no GPUs for a priced lease`;
+          const quote = { pricePerGpuHour: floor, total: cost.toString(), spotPrice: r.ok ? r.quote.spotBefore.toString() : floor, feeBps: m.market.params.feeBps, quotedAt: iso(nowMs) };
+          const st = resume
+            ? resumedStatus(lease, nowMs, entries, true, `running on lent GPUs at the floor (${floor} per GPU-hour) on ${placed}; ${why}`, quote)
+            : nextStatus(lease, 'Reserved', nowMs, [ok('Quoted', 'LentAtFloor', `${why}: ${cost} at the floor for ${gpusText} on lent GPUs, pre-emptible`), ok('Reserved', 'Placed', placed), notOk('Ready', 'Funding', 'opening the escrow on-chain')], {
+                quote,
+                reservation: entries,
+                preemptible: true,
+                chain: { leaseId: leaseIdOf({ namespace: lease.metadata?.namespace ?? '', name: lease.metadata?.name ?? '', uid: lease.metadata?.uid ?? '' }) },
+              });
+          deps.ledger.record(keyOf(lease), name, heldReservations(st), lentTerms(lease, st));
+          return async () => {
+            let next: ComputeLease;
+            try {
+              next = await write(lease, st);
+            } catch (err) {
+              deps.ledger.record(keyOf(lease), name, heldReservations(lease.status), lentTerms(lease, lease.status));
+              throw err;
+            }
+            deps.recorder.normal(lease, resume ? 'Resumed' : 'Lent', st.message ?? 'lent');
+            if (resume) await deps.hooks?.onActive?.(next);
+            return { lease: next };
+          };
         }
-        deps.recorder.normal(lease, 'Reserved', `${r.quote.total} locked price for ${lease.spec.gpus} GPUs on ${reservation.map((x) => `${x.node} (${x.gpus})`).join(', ')}`);
-        return { lease: next };
-      };
+      }
+      if (!r.ok) return () => wait('Waiting', 'InsufficientCapacity', `pool ${name} has ${r.free} free GPUs; ${lease.spec.gpus} asked`, 10_000);
+      if (free < lease.spec.gpus && lentGpus === 0) return () => wait('Waiting', 'InsufficientCapacity', `pool ${name} has ${free} free GPUs with a payout address; ${lease.spec.gpus} asked`, 10_000);
+      return () => wait('Waiting', 'PriceAboveLimit', `the price is ${r.quote.total} (${r.quote.perGpuHour} per GPU-hour), above the limit of ${budget}; waiting for it to fall`, 15_000);
     });
     return decide();
+  }
+
+  /** The status of a lent lease pre-empted by `by` at `nowMs`: its GPUs given back, the time it ran counted. */
+  function preemptedStatus(lease: ComputeLease, by: ComputeLease, nowMs: number): ComputeLeaseStatus {
+    const nowSec = Math.floor(nowMs / 1000);
+    const run = secondsRunAt(lease, nowSec);
+    const left = Math.max(0, (parseDuration(lease.spec.duration) ?? 0) - run);
+    const reservation = (lease.status?.reservation ?? []).map((r) => (r.releasedAt || r.lostAt ? r : { ...r, releasedAt: iso(nowMs) }));
+    const msg = `pre-empted by the priced lease ${keyOf(by)}; ${formatDuration(left)} of its duration left, waiting for GPUs to run it`;
+    return nextStatus(lease, 'Preempted', nowMs, [notOk('Ready', 'Preempted', msg)], {
+      reservation,
+      secondsRun: run,
+      preemptions: (lease.status?.preemptions ?? 0) + 1,
+      preemptedAt: iso(nowMs),
+      endTime: iso(nowMs),
+    });
+  }
+
+  /** A pre-empted lease running again from `nowMs`, on lent GPUs or priced, for what is left of its duration. */
+  function resumedStatus(lease: ComputeLease, nowMs: number, entries: readonly Reservation[], lentGpus: boolean, message: string, quote: NonNullable<ComputeLeaseStatus['quote']>): ComputeLeaseStatus {
+    const left = remainingSeconds(lease);
+    const added = entries.map((r) => ({ ...r, addedAt: iso(nowMs) }));
+    return nextStatus(lease, 'Active', nowMs, [ok('Ready', 'Active', `${message}; until ${iso(nowMs + left * 1000)}`)], {
+      reservation: [...(lease.status?.reservation ?? []), ...added],
+      preemptible: lentGpus,
+      quote,
+      endTime: iso(nowMs + left * 1000),
+    });
   }
 
   async function fundStep(lease: ComputeLease, nowMs: number): Promise<Step> {
     if (!deps.chain) return { wait: 60_000 };
     const secret = await deps.readSecret(lease.metadata?.namespace ?? '', lease.spec.payer.authorizationSecretRef.name);
     const auth = secret && checkAuthorization(lease, secret, deps.chain.domain, Math.floor(nowMs / 1000));
-    const amount = BigInt(lease.status?.quote?.total ?? '0');
+    // A lease on lent GPUs locks its whole limit: if it is priced later, the rest is paid from it.
+    const amount = lease.status?.preemptible ? maxTotal(lease) : BigInt(lease.status?.quote?.total ?? '0');
     try {
       if (!auth || !auth.ok) throw Object.assign(new Error(auth && !auth.ok ? auth.message : 'the authorisation Secret is gone'), { fundingRefused: true });
       const chain = deps.chain;
@@ -201,7 +306,7 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
         [
           ok('Funded', res.status === 'opened' ? 'EscrowOpened' : 'EscrowFoundOpen', `${amount} locked in escrow (tx ${res.txHash ?? 'unknown'})`),
           ok('ChainAvailable', 'Reachable', 'the chain answered'),
-          ok('Ready', 'Active', `GPUs are yours until ${iso(nowMs + seconds * 1000)}`),
+          ok('Ready', 'Active', lease.status?.preemptible ? `on lent GPUs at the floor until ${iso(nowMs + seconds * 1000)}, unless a priced lease needs them first` : `GPUs are yours until ${iso(nowMs + seconds * 1000)}`),
         ],
         {
           chain: { ...lease.status?.chain, leaseId: res.leaseId, ...(res.txHash ? { openTx: res.txHash } : {}), locked: amount.toString() },
@@ -240,7 +345,7 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
     const end = new Date(lease.status?.endTime ?? 0).getTime();
     // Lost nodes: stop charging for them and re-place their GPUs if the pool has free ones.
     const reservation = [...(lease.status?.reservation ?? [])];
-    const lost = reservation.filter((r) => !r.lostAt && !(deps.nodes.store.get(r.node) && nodeReady(deps.nodes.store.get(r.node) as V1Node)));
+    const lost = reservation.filter((r) => !r.lostAt && !r.releasedAt && !(deps.nodes.store.get(r.node) && nodeReady(deps.nodes.store.get(r.node) as V1Node)));
     if (lost.length > 0 && nowMs < end) {
       return deps.ledger.withPool(lease.spec.pool, async () => {
         const lostSet = new Set(lost.map((r) => r.node));
@@ -248,7 +353,8 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
         const need = lost.reduce((s, r) => s + r.gpus, 0);
         const candidates = placeable(lease.spec.pool).filter((n) => !lostSet.has(n.name));
         const extra = place(candidates, need) ?? [];
-        const added = extra.map((r) => ({ ...r, addedAt: iso(nowMs) }));
+        const price = lost.find((r) => r.pricePerGpuHour !== undefined)?.pricePerGpuHour;
+        const added = extra.map((r) => ({ ...r, addedAt: iso(nowMs), ...(price !== undefined ? { pricePerGpuHour: price } : {}) }));
         const msg = `node(s) ${[...lostSet].join(', ')} lost; ${need} GPU(s) not charged from now${added.length ? `, re-placed on ${added.map((r) => `${r.node} (${r.gpus})`).join(', ')}` : ', no free GPUs to re-place them'}`;
         deps.recorder.warning(lease, 'NodeLost', msg);
         const st = nextStatus(lease, 'Active', nowMs, [notOk('Healthy', 'NodeLost', msg)], { reservation: [...marked, ...added] });
@@ -259,9 +365,82 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
       const st = nextStatus(lease, 'Ending', nowMs, [ok('Ready', 'Ending', 'the lease time is over: stopping its pods and settling')], { closeReason: lease.status?.closeReason ?? 'Completed' });
       return { lease: await write(lease, st) };
     }
+    if (lease.status?.preemptible) {
+      const priced = await priceLentStep(lease, nowMs, end);
+      if (priced) return priced;
+      return { wait: Math.min(end - nowMs, LENT_RECHECK_MS) };
+    }
     // Node losses arrive as node events (the controller watches the reserved nodes), so the only
     // timer an Active lease needs is its end; the cap is a safety net, not the way losses are seen.
     return { wait: Math.min(end - nowMs, ACTIVE_RECHECK_MS) };
+  }
+
+  /**
+   * A lease on lent GPUs becomes a priced lease on the same GPUs once the quote for the rest of
+   * its time fits what is left of its locked budget: the lent entries are given back and the same
+   * GPUs entered again at the quote's price, and it can no longer be pre-empted. Undefined: not yet.
+   */
+  async function priceLentStep(lease: ComputeLease, nowMs: number, endMs: number): Promise<Step | undefined> {
+    const name = lease.spec.pool;
+    const pool = deps.pools.store.get(name);
+    if (!pool || isDeleting(pool)) return undefined;
+    return deps.ledger.withPool(name, async () => {
+      const nowSec = Math.floor(nowMs / 1000);
+      const m = deps.market.stateAt(name, nowSec);
+      if (!m) return undefined;
+      const held = (lease.status?.reservation ?? []).filter((r) => !r.releasedAt && !r.lostAt);
+      const gpus = held.reduce((s, r) => s + r.gpus, 0);
+      const seconds = Math.floor((endMs - nowMs) / 1000);
+      if (gpus === 0 || seconds <= 0) return undefined;
+      const free = placeable(name).reduce((s, n) => s + n.free, 0);
+      const lent = deps.ledger.lent(name);
+      // Pre-empted meanwhile by a priced lease whose status write is under way: not ours to price.
+      if (!lent.some((l) => l.key === keyOf(lease))) return undefined;
+      const lentGpus = lent.reduce((s, l) => s + l.gpus, 0); // this lease's included
+      const r = quoteEngine({ ...m.state, free: Math.min(free + lentGpus, m.state.allocatable) }, m.market.params, gpus, seconds);
+      const budget = BigInt(lease.status?.chain?.locked ?? '0') - chargedUntil(lease, nowSec);
+      if (!r.ok || r.quote.total > budget) return undefined;
+      const price = r.quote.perGpuHour.toString();
+      const at = iso(nowMs);
+      const reservation = [
+        ...(lease.status?.reservation ?? []).map((x) => (x.releasedAt || x.lostAt ? x : { ...x, releasedAt: at })),
+        ...held.map((x) => ({ node: x.node, gpus: x.gpus, ...(x.payoutAddress !== undefined ? { payoutAddress: x.payoutAddress } : {}), addedAt: at, pricePerGpuHour: price })),
+      ];
+      const msg = `priced at ${price} per GPU-hour for the rest (${r.quote.total} for ${gpus} GPUs × ${formatDuration(seconds)}); no longer pre-emptible; until ${lease.status?.endTime}`;
+      const quote = { pricePerGpuHour: price, total: r.quote.total.toString(), spotPrice: r.quote.spotBefore.toString(), spotPriceAfter: r.quote.spotAfter.toString(), feeBps: m.market.params.feeBps, quotedAt: at };
+      const st = nextStatus(lease, 'Active', nowMs, [ok('Quoted', 'WithinLimit', msg), ok('Ready', 'Active', msg)], { reservation, preemptible: false, quote });
+      const next = await write(lease, st);
+      deps.recorder.normal(lease, 'Priced', msg);
+      return { lease: next };
+    });
+  }
+
+  /**
+   * A pre-empted lease: resumes for the rest of its duration when GPUs are free again (priced if
+   * the quote fits what is left of its budget, else lent), or, once its deadline and an hour after
+   * the pre-emption have both passed, or its pool is going away, ends and settles for what it ran.
+   */
+  async function preemptedStep(lease: ComputeLease, nowMs: number): Promise<Step> {
+    const pool = deps.pools.store.get(lease.spec.pool);
+    const at = Date.parse(lease.status?.preemptedAt ?? '');
+    const giveUpMs = Math.max(waitDeadlineMs(lease), (Number.isFinite(at) ? at : nowMs) + RESUME_WAIT_MS);
+    const left = formatDuration(remainingSeconds(lease));
+    const close = async (why: string): Promise<Step> => {
+      const msg = `${why}: settling for the ${formatDuration(lease.status?.secondsRun ?? 0)} it ran (${left} not run, refunded)`;
+      const st = nextStatus(lease, 'Ending', nowMs, [ok('Ready', 'Ending', msg)], { closeReason: 'Expired' });
+      deps.recorder.normal(lease, 'Expired', msg);
+      return { lease: await write(lease, st) };
+    };
+    if (!pool) return close(`GpuPool ${lease.spec.pool} is gone`);
+    if (isDeleting(pool)) return close(`GpuPool ${lease.spec.pool} is being deleted`);
+    if (remainingSeconds(lease) <= 0) return close('nothing of its duration is left');
+    if (nowMs > giveUpMs) return close(`no GPUs to resume on before ${iso(giveUpMs)}`);
+    const wait = async (_phase: 'Pending' | 'Waiting', reason: string, message: string, ms: number): Promise<Step> => {
+      const st = nextStatus(lease, 'Preempted', nowMs, [notOk('Ready', 'Preempted', `pre-empted; ${left} of its duration left, waiting to resume (${reason}: ${message}) until ${iso(giveUpMs)}`)]);
+      if (lease.status?.message !== st.message) await write(lease, st);
+      return { wait: Math.max(1_000, Math.min(ms, giveUpMs - nowMs + 1_000)) };
+    };
+    return placeStep(lease, pool, nowMs, wait);
   }
 
   async function endStep(lease: ComputeLease, nowMs: number): Promise<Step> {
@@ -297,6 +476,10 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
   /** Deleted before its end: close early (pro rata), or just let go when nothing was funded. */
   async function deletingStep(lease: ComputeLease, nowMs: number): Promise<Step> {
     const phase = lease.status?.phase;
+    if (phase === 'Preempted') {
+      const st = nextStatus(lease, 'Ending', nowMs, [ok('Ready', 'Cancelled', 'deleted while pre-empted: settling for the time it ran')], { closeReason: 'Cancelled' });
+      return { lease: await write(lease, st) };
+    }
     if (phase === 'Active' || phase === 'Funded') {
       const end = Math.min(new Date(lease.status?.endTime ?? iso(nowMs)).getTime(), nowMs);
       const start = lease.status?.startTime ?? iso(end);
@@ -333,6 +516,8 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
         return activate(lease, nowMs);
       case 'Active':
         return activeStep(lease, nowMs);
+      case 'Preempted':
+        return preemptedStep(lease, nowMs);
       case 'Ending':
         return endStep(lease, nowMs);
       default:

@@ -5,6 +5,7 @@ import { parseDuration } from '../api/duration.js';
 import {
   DEFAULTS,
   PPM,
+  PREEMPTIBLE_DEFAULTS,
   openPool,
   relax,
   setCapacity,
@@ -18,15 +19,16 @@ import {
 /** Engine parameters for a pool spec at the given allocatable GPUs (depth defaults to a share of them). */
 export function paramsFromSpec(spec: GpuPoolSpec, allocatable: number): PoolParams {
   const p = spec.pricing;
+  const defaults = spec.leases?.lendIdleGpus ? PREEMPTIBLE_DEFAULTS : DEFAULTS;
   const floor = BigInt(p.floorPrice);
-  const depth = p.depth ?? Math.max(1, Math.ceil((allocatable * DEFAULTS.depthPpm) / PPM));
+  const depth = p.depth ?? Math.max(1, Math.ceil((allocatable * defaults.depthPpm) / PPM));
   return validateParams({
     floor,
     ceiling: BigInt(p.ceilingPrice),
     initialPrice: p.initialPrice !== undefined ? BigInt(p.initialPrice) : floor,
     depth,
-    targetUtilizationPpm: Math.round((p.targetUtilization ?? DEFAULTS.targetUtilizationPpm / PPM) * PPM),
-    responseTimeSeconds: parseDuration(p.responseTime) ?? DEFAULTS.responseTimeSeconds,
+    targetUtilizationPpm: Math.round((p.targetUtilization ?? defaults.targetUtilizationPpm / PPM) * PPM),
+    responseTimeSeconds: parseDuration(p.responseTime) ?? defaults.responseTimeSeconds,
     feeBps: p.feeBps ?? 0,
   });
 }

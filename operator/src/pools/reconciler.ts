@@ -60,16 +60,27 @@ export function poolRef(p: GpuPool): PoolRef {
   };
 }
 
-/** GPUs per node held by the pool's leases that hold capacity (a lost node's share is not held). */
+/**
+ * GPUs per node held by the pool's priced leases (a lost node's share is not held). GPUs lent to
+ * pre-emptible leases are not: the curve sees them as free, since a priced lease may take them.
+ */
 export function reservedByNode(leases: readonly ComputeLease[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const l of leases) {
+    if (l.status?.preemptible) continue;
     for (const r of heldReservations(l.status)) {
       if (r.lostAt) continue;
       out.set(r.node, (out.get(r.node) ?? 0) + r.gpus);
     }
   }
   return out;
+}
+
+/** GPUs the pool's pre-emptible leases hold on lent GPUs (nodes not lost). */
+export function lentGpus(leases: readonly ComputeLease[]): number {
+  let n = 0;
+  for (const l of leases) if (l.status?.preemptible) for (const r of heldReservations(l.status)) if (!r.lostAt) n += r.gpus;
+  return n;
 }
 
 export function makePoolReconciler(deps: PoolReconcilerDeps) {
@@ -84,7 +95,8 @@ export function makePoolReconciler(deps: PoolReconcilerDeps) {
       forgetPool(deps.metrics, key);
       return;
     }
-    const holding = deps.leases.store.byIndex(LEASES_BY_POOL, key).filter((l) => l.status?.phase && HOLDING_PHASES.includes(l.status.phase));
+    // Pre-empted leases hold no GPUs but have escrow to settle: the pool waits for them too.
+    const holding = deps.leases.store.byIndex(LEASES_BY_POOL, key).filter((l) => l.status?.phase && (HOLDING_PHASES.includes(l.status.phase) || l.status.phase === 'Preempted'));
     if (isDeleting(pool)) {
       if (holding.length === 0) {
         if (hasFinalizer(pool, POOL_FINALIZER)) await removeFinalizer(deps.rest, GPU_POOLS, pool, POOL_FINALIZER);
@@ -107,12 +119,15 @@ export function makePoolReconciler(deps: PoolReconcilerDeps) {
       const name = n.metadata?.name ?? '';
       if (owners.get(name) === ref.name) podsByNode.set(name, deps.pods.store.byIndex(PODS_BY_NODE, name));
     }
-    const inv = poolInventory(ref, nodes, owners, podsByNode, reservedByNode(deps.leases.store.byIndex(LEASES_BY_POOL, ref.name)));
+    const poolLeases = deps.leases.store.byIndex(LEASES_BY_POOL, ref.name);
+    const inv = poolInventory(ref, nodes, owners, podsByNode, reservedByNode(poolLeases));
     const priced = priceNow(pool, { allocatable: inv.allocatable, free: inv.free }, nowSec);
 
     const old = pool.status;
     const sequence = (old?.pricing?.sequence ?? 0) + (priced.capacityChanged ? 1 : 0);
     const desired = desiredPoolStatus(pool, inv, priced, sequence, nowMs, isDeleting(pool) ? holding.length : undefined);
+    const lent = lentGpus(poolLeases);
+    if (lent > 0 || pool.spec.leases?.lendIdleGpus) desired.lent = lent;
     const structuralChange = !statusEqual(structural(old), structural(desired)) || priced.capacityChanged;
     const lastPricedMs = (old?.pricing?.at ?? 0) * 1000;
     const drifted = old?.spotPrice !== desired.spotPrice && nowMs - lastPricedMs >= refreshMs;

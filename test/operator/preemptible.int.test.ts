@@ -1,0 +1,222 @@
+// Pre-emptible leases against the real control plane and a real chain (anvil): a lease whose
+// limit is below the price waits in a pool that does not lend; once the pool lends idle GPUs it
+// runs on them at the floor; a priced lease pre-empts it (its pod is evicted at once, the time it
+// ran is kept), it resumes when GPUs are free again, and its settlement charges the floor for the
+// GPU-seconds it ran and refunds the rest, on-chain.
+import { CoreV1Api } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { Wallet } from 'ethers';
+import { stringify } from 'yaml';
+import type { ComputeLease, GpuPool } from '../../operator/src/api/types.js';
+import { LeaseEscrow__factory } from '../../operator/src/settlement/generated/index.js';
+import { ANVIL_KEYS } from '../env/anvil.js';
+import { OPENB_MODELS } from '../env/gpu-nodes.js';
+import { authorizationSecret, deployChainMarket, fundPayer, type ChainMarket } from '../env/market-fixture.js';
+import { createNodes, waitNodesReady } from '../env/nodes-io.js';
+import { startOperatorProcess, type OperatorProcess } from '../env/operator-process.js';
+import { deleteNamespace, eventually, kubectl, newNamespace, removeLeasesAndPool, testKubeConfig, testKubeconfigPath, testRpcUrl } from '../env/testing.js';
+
+const kc = testKubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const suite = randomBytes(3).toString('hex');
+const POOL = `lend-pool-${suite}`;
+const NODE = `lendtest-${suite}`;
+const PAYER_KEY = ANVIL_KEYS[5];
+const PAYER = new Wallet(PAYER_KEY).address;
+const PROVIDER = new Wallet(ANVIL_KEYS[6]).address;
+const FLOOR = 1_000_000n;
+let chain: ChainMarket;
+let op: OperatorProcess;
+let ns: string;
+
+const getLease = async (name: string) => JSON.parse(await kubectl(['get', 'computelease', name, '-n', ns, '-o', 'json'])) as ComputeLease;
+/** Waits for the lease to satisfy `pred`; on time-out the error says where it stood. */
+const untilLease = (name: string, what: string, pred: (l: ComputeLease) => boolean, timeoutMs = 60_000) =>
+  eventually(`${name}: ${what}`, async () => {
+    const l = await getLease(name);
+    if (pred(l)) return l;
+    throw new Error(`phase ${l.status?.phase}: ${l.status?.message}`);
+  }, timeoutMs, 300);
+const escrow = () => LeaseEscrow__factory.connect(chain.escrow, chain.provider);
+const events = (name: string) => kubectl(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
+
+async function applyPool(lendIdleGpus: boolean): Promise<void> {
+  await kubectl(['apply', '-f', '-'], stringify({
+    apiVersion: 'pinfi.io/v1alpha1',
+    kind: 'GpuPool',
+    metadata: { name: POOL },
+    spec: {
+      nodeSelector: { matchLabels: { 'pinfi-test/suite': suite } },
+      pricing: { token: chain.token, treasury: `0x${'c'.repeat(40)}`, floorPrice: FLOOR.toString(), ceilingPrice: '40000000', depth: 1, feeBps: 100 },
+      leases: { minDuration: '1m', lendIdleGpus },
+    },
+  }));
+}
+
+/** Applies a lease and signs its authorisation for exactly its limit. */
+async function leaseSigned(name: string, spec: Partial<ComputeLease['spec']>, maxAmount: bigint): Promise<ComputeLease> {
+  await kubectl(['apply', '-n', ns, '-f', '-'], stringify({
+    apiVersion: 'pinfi.io/v1alpha1',
+    kind: 'ComputeLease',
+    metadata: { name },
+    spec: { pool: POOL, payer: { address: PAYER, authorizationSecretRef: { name: `${name}-auth` } }, ...spec },
+  }));
+  const lease = await getLease(name);
+  const secret = await authorizationSecret(chain, PAYER_KEY, `${name}-auth`, {
+    payer: PAYER,
+    namespace: ns,
+    name,
+    uid: lease.metadata?.uid ?? '',
+    pool: POOL,
+    maxAmount,
+    deadline: BigInt(Math.floor(Date.now() / 1000) + 3600),
+    nonce: BigInt(`0x${randomBytes(8).toString('hex')}`),
+  });
+  await core.createNamespacedSecret({ namespace: ns, body: secret });
+  return lease;
+}
+
+beforeAll(async () => {
+  ns = await newNamespace('lend');
+  chain = await deployChainMarket(testRpcUrl(), ANVIL_KEYS[1]);
+  await fundPayer(chain, PAYER_KEY, 1_000_000_000n);
+  await createNodes(kc, [{ name: NODE, model: OPENB_MODELS.V100M32, gpus: 4, labels: { 'pinfi-test/suite': suite, 'pinfi.io/payout-address': PROVIDER } }]);
+  await waitNodesReady(kc, [NODE]);
+  await applyPool(false);
+  op = await startOperatorProcess({
+    kubeconfig: testKubeconfigPath(),
+    args: ['--no-leader-elect', '--rpc-url', chain.rpcUrl, '--escrow-address', chain.escrow, '--settle-batch-window', '200', '--grace', '0'],
+    name: `operator-lend-${suite}`,
+    env: { PINFI_SETTLER_KEY: chain.settlerKey },
+  });
+  await eventually('pool priced', async () => ((await fetch(`${op.url}/pools`)).json() as Promise<{ name: string; allocatable: number }[]>).then((ps) => ps.find((p) => p.name === POOL && p.allocatable === 4)));
+});
+
+afterAll(async () => {
+  await removeLeasesAndPool(ns, POOL);
+  await op?.stop();
+  for (const n of [NODE, `${NODE}-b`]) await core.deleteNode({ name: n }).catch(() => undefined);
+  await deleteNamespace(ns);
+});
+
+// All 4 GPUs for 10 min at no more than the floor: past the target utilisation a curve this steep
+// (depth 1) quotes far above it.
+const CHEAP = { gpus: 4, duration: '10m', maxPrice: { perGpuHour: FLOOR.toString() }, preemptible: true };
+const CHEAP_LIMIT = (FLOOR * 4n * 600n) / 3600n; // 666,666
+
+test('a pre-emptible lease in a pool that does not lend waits for the price like any other', async () => {
+  await leaseSigned('cheap', CHEAP, CHEAP_LIMIT);
+  const waiting = await untilLease('cheap', 'Waiting', (l) => l.status?.phase === 'Waiting');
+  expect(waiting.status?.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('PriceAboveLimit');
+});
+
+let lentAt: ComputeLease;
+
+test('once the pool lends idle GPUs it runs on them at the floor, locking its whole limit', async () => {
+  await applyPool(true);
+  const lent = await untilLease('cheap', 'Active on lent GPUs', (l) => l.status?.phase === 'Active');
+  expect(lent.status?.preemptible).toBe(true);
+  expect(lent.status?.conditions?.find((c) => c.type === 'Quoted')?.reason).toBe('LentAtFloor');
+  expect(lent.status?.reservation).toEqual([{ node: NODE, gpus: 4, payoutAddress: PROVIDER, pricePerGpuHour: FLOOR.toString() }]);
+  expect(lent.status?.chain?.locked).toBe(CHEAP_LIMIT.toString());
+  expect((await escrow().leaseStates([lent.status?.chain?.leaseId ?? '']))[0]?.locked).toBe(CHEAP_LIMIT);
+  // The curve counts lent GPUs as free: the price stays where it was, and the pool says what is lent.
+  const pool = await eventually('pool shows lent GPUs', async () => {
+    const p = JSON.parse(await kubectl(['get', 'gpupool', POOL, '-o', 'json'])) as GpuPool;
+    return p.status?.lent === 4 ? p : undefined;
+  });
+  expect(pool.status).toMatchObject({ free: 4, leased: 0, lent: 4, spotPrice: FLOOR.toString() });
+  expect(await kubectl(['get', 'gpupool', POOL, '-o', 'wide'])).toMatch(/LENT/);
+  expect(await kubectl(['get', 'computelease', 'cheap', '-n', ns, '-o', 'wide'])).toMatch(/LENT[\s\S]*true/);
+  expect(await events('cheap')).toContain('Lent');
+  lentAt = lent;
+});
+
+test('a priced lease pre-empts it: the pod goes at once, the time it ran is kept, its GPUs change hands', async () => {
+  await core.createNamespacedPod({
+    namespace: ns,
+    body: {
+      metadata: { name: 'cheap-worker', labels: { 'pinfi.io/lease': 'cheap' } },
+      spec: { nodeName: NODE, tolerations: [{ operator: 'Exists' }], containers: [{ name: 'c', image: 'x', resources: { limits: { 'nvidia.com/gpu': '4' } } }] },
+    },
+  });
+  await leaseSigned('urgent', { gpus: 2, duration: '1m', maxPrice: { total: '10000000' } }, 10_000_000n);
+  const urgent = await untilLease('urgent', 'Active', (l) => l.status?.phase === 'Active');
+  expect(urgent.status?.preemptible).toBeFalsy();
+  expect(urgent.status?.reservation).toEqual([{ node: NODE, gpus: 2, payoutAddress: PROVIDER }]);
+  const pre = await untilLease('cheap', 'Preempted', (l) => l.status?.phase === 'Preempted');
+  expect(pre.status?.preemptions).toBe(1);
+  expect(pre.status?.reservation?.[0]?.releasedAt).toBe(pre.status?.preemptedAt);
+  const ran = pre.status?.secondsRun ?? -1;
+  const expectedRun = (Date.parse(pre.status?.preemptedAt ?? '') - Date.parse(lentAt.status?.startTime ?? '')) / 1000;
+  expect(ran).toBe(expectedRun);
+  expect(pre.status?.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('Preempted');
+  await eventually('the pre-empted pod is evicted', async () => ((await core.listNamespacedPod({ namespace: ns })).items.some((p) => p.metadata?.name === 'cheap-worker' && !p.metadata.deletionTimestamp) ? undefined : true));
+  expect(await events('cheap')).toContain('Preempted');
+  expect(await events('cheap-worker')).toContain('LeasePreempted');
+});
+
+test('when the priced lease ends, the pre-empted one resumes for the rest of its time, still lent', async () => {
+  await untilLease('urgent', 'Settled', (l) => l.status?.phase === 'Settled', 120_000);
+  const back = await untilLease('cheap', 'resumed', (l) => l.status?.phase === 'Active' && (l.status.reservation ?? []).length === 2, 60_000);
+  expect(back.status?.preemptible).toBe(true);
+  const [first, second] = back.status?.reservation ?? [];
+  expect(first?.releasedAt).toBeDefined();
+  expect(second).toMatchObject({ node: NODE, gpus: 4, pricePerGpuHour: FLOOR.toString() });
+  // The second segment ends when the rest of the 10 minutes has run.
+  const left = 600 - (back.status?.secondsRun ?? 0);
+  expect(Date.parse(back.status?.endTime ?? '') - Date.parse(second?.addedAt ?? '')).toBe(left * 1000);
+  expect(await events('cheap')).toContain('Resumed');
+});
+
+test('deleted, it settles at the floor for the GPU-seconds it ran, and the rest of its limit is refunded', async () => {
+  const before = await getLease('cheap');
+  const resumedAt = Date.parse(before.status?.reservation?.[1]?.addedAt ?? '');
+  const firstRun = before.status?.secondsRun ?? 0;
+  const [refundBefore, paidBefore] = [await escrow().owed(PAYER), await escrow().owed(PROVIDER)];
+  const t0 = Math.floor(Date.now() / 1000) * 1000;
+  await kubectl(['delete', 'computelease', 'cheap', '-n', ns, '--wait=false']);
+  const leaseId = lentAt.status?.chain?.leaseId ?? '';
+  await eventually('settled on-chain', async () => ((await escrow().leaseStates([leaseId]))[0]?.status === 2n ? true : undefined), 60_000);
+  const t1 = Math.ceil(Date.now() / 1000) * 1000;
+  const refund = (await escrow().owed(PAYER)) - refundBefore;
+  const toProvider = (await escrow().owed(PROVIDER)) - paidBefore;
+  const charged = CHEAP_LIMIT - refund;
+  // 4 GPUs at the floor for the first segment and for the second until the deletion (between t0 and t1).
+  const lo = (FLOOR * 4n * BigInt(firstRun + Math.max(0, (t0 - resumedAt) / 1000))) / 3600n;
+  const hi = (FLOOR * 4n * BigInt(firstRun + (t1 - resumedAt) / 1000)) / 3600n + 2n;
+  expect(charged).toBeGreaterThanOrEqual(lo);
+  expect(charged).toBeLessThanOrEqual(hi);
+  // The provider gets it less the pool's 1% fee (rounded in the treasury's favour).
+  expect(toProvider).toBeLessThanOrEqual(charged - (charged * 100n) / 10_000n);
+  expect(toProvider).toBeGreaterThanOrEqual(charged - (charged * 100n) / 10_000n - 1n);
+  await eventually('lease gone', async () => ((await kubectl(['get', 'computeleases', '-n', ns, '-o', 'name'])).includes('/cheap') ? undefined : true), 30_000);
+});
+
+test('a lent lease becomes a priced one on the same GPUs once the price for the rest fits its budget', async () => {
+  // 1.2 × the floor: all 4 of 4 GPUs quote 1.36 × the floor per GPU-hour, 4 of 8 the floor itself
+  // (utilisation 0.5, below the kink at 0.7).
+  const limit = (FLOOR * 12n) / 10n;
+  await leaseSigned('patient', { gpus: 4, duration: '10m', maxPrice: { perGpuHour: limit.toString() }, preemptible: true }, (limit * 4n * 600n) / 3600n);
+  const lent = await untilLease('patient', 'Active on lent GPUs', (l) => l.status?.phase === 'Active' && l.status.preemptible === true);
+  expect(lent.status?.reservation?.[0]?.node).toBe(NODE);
+  await createNodes(kc, [{ name: `${NODE}-b`, model: OPENB_MODELS.V100M32, gpus: 4, labels: { 'pinfi-test/suite': suite, 'pinfi.io/payout-address': PROVIDER } }]);
+  await waitNodesReady(kc, [`${NODE}-b`]);
+  const priced = await untilLease('patient', 'priced', (l) => l.status?.phase === 'Active' && l.status.preemptible === false, 90_000);
+  const [was, now] = priced.status?.reservation ?? [];
+  expect(was).toMatchObject({ node: NODE, gpus: 4, pricePerGpuHour: FLOOR.toString() });
+  expect(was?.releasedAt).toBe(now?.addedAt);
+  expect(now).toMatchObject({ node: NODE, gpus: 4, pricePerGpuHour: priced.status?.quote?.pricePerGpuHour });
+  expect(BigInt(now?.pricePerGpuHour ?? '0')).toBeLessThanOrEqual(limit);
+  expect(priced.status?.endTime).toBe(lent.status?.endTime); // same lease, same end
+  expect(priced.status?.conditions?.find((c) => c.type === 'Quoted')?.reason).toBe('WithinLimit');
+  expect(await events('patient')).toContain('Priced');
+  const pool = await eventually('pool counts it leased', async () => {
+    const p = JSON.parse(await kubectl(['get', 'gpupool', POOL, '-o', 'json'])) as GpuPool;
+    return p.status?.leased === 4 && p.status.lent === 0 ? p : undefined;
+  });
+  expect(pool.status?.allocatable).toBe(8);
+  await kubectl(['delete', 'computelease', 'patient', '-n', ns, '--wait=false']);
+  await eventually('patient gone', async () => ((await kubectl(['get', 'computeleases', '-n', ns, '-o', 'name'])).includes('/patient') ? undefined : true), 60_000);
+  await core.deleteNode({ name: `${NODE}-b` });
+}, 180_000);
