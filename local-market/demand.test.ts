@@ -26,6 +26,13 @@ test('demand is spread by weight and priced between 1x and 4x the floor', () => 
   }
 });
 
+test('in a pool that lends, every third lease is pre-emptible; elsewhere none', () => {
+  const s = new DemandStream([{ name: 't4', floor: 400_000n, weight: 1, lends: true }], uniform(5), 6);
+  expect(Array.from({ length: 6 }, () => s.next().preemptible)).toEqual([false, false, true, false, false, true]);
+  const t = new DemandStream(pools, uniform(5), 6);
+  expect(Array.from({ length: 30 }, () => t.next()).some((l) => l.preemptible)).toBe(false);
+});
+
 test('arrivals average the configured rate', () => {
   const s = new DemandStream(pools, uniform(3), 6);
   const mean = Array.from({ length: 5000 }, () => s.nextDelayMs()).reduce((a, b) => a + b, 0) / 5000;

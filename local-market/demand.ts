@@ -10,9 +10,12 @@ export type DemoLease = {
   readonly maxPerGpuHour: bigint;
   /** Cancel (delete) after this many ms, or never. */
   readonly cancelAfterMs: number | undefined;
+  /** Runs on lent GPUs at the floor while the price is above its limit (every third lease of a pool that lends). */
+  readonly preemptible: boolean;
 };
 
-export type PoolDemand = { readonly name: string; readonly floor: bigint; readonly weight: number };
+/** `lends`: the pool lends idle GPUs (spec.leases.lendIdleGpus). */
+export type PoolDemand = { readonly name: string; readonly floor: bigint; readonly weight: number; readonly lends?: boolean };
 
 
 export class DemandStream {
@@ -48,6 +51,8 @@ export class DemandStream {
       duration: `${minutes}m`,
       maxPerGpuHour,
       cancelAfterMs,
+      // From the count, not a draw: the seeded sequence of everything else stays as it was.
+      preemptible: pool.lends === true && this.n % 3 === 0,
     };
   }
 }

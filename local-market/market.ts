@@ -142,7 +142,7 @@ export async function startLocalMarket(opts: LocalMarketOptions): Promise<LocalM
 export async function runDemand(m: LocalMarket, perMinute: number, seed: number, signal: AbortSignal, onError: (e: unknown) => void): Promise<void> {
   const pools = [
     { name: 'a100', floor: 2_000_000n, weight: 3 },
-    { name: 't4', floor: 400_000n, weight: 2 },
+    { name: 't4', floor: 400_000n, weight: 2, lends: true }, // examples/pools/t4.yaml lends idle GPUs
     { name: 'v100', floor: 1_000_000n, weight: 1 },
   ];
   const stream = new DemandStream(pools, uniform(seed), perMinute);
@@ -158,7 +158,7 @@ export async function runDemand(m: LocalMarket, perMinute: number, seed: number,
     const d: DemoLease = stream.next();
     const lease: ComputeLease = {
       metadata: { name: d.name, namespace: d.namespace, labels: { 'pinfi.io/demo': 'true' } },
-      spec: { pool: d.pool, gpus: d.gpus, duration: d.duration, maxPrice: { perGpuHour: d.maxPerGpuHour.toString() }, deadline: new Date(Date.now() + 5 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'), payer: { address: address(PAYER_KEYS[d.namespace]), authorizationSecretRef: { name: `${d.name}-auth` } } },
+      spec: { pool: d.pool, gpus: d.gpus, duration: d.duration, maxPrice: { perGpuHour: d.maxPerGpuHour.toString() }, deadline: new Date(Date.now() + 5 * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'), ...(d.preemptible ? { preemptible: true } : {}), payer: { address: address(PAYER_KEYS[d.namespace]), authorizationSecretRef: { name: `${d.name}-auth` } } },
     };
     m.applyLease(lease).catch(onError);
     if (d.cancelAfterMs !== undefined) {

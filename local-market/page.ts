@@ -8,7 +8,7 @@ export const PAGE = `<!doctype html>
  .pool h2{font-size:15px;margin:0 0 6px} .kv{color:#8a96a3;font-size:12px;margin-bottom:6px}
  svg{background:#0f1419;border-radius:4px} table{border-collapse:collapse;margin-top:16px;width:100%}
  td,th{padding:4px 8px;border-bottom:1px solid #25303b;text-align:left;font-size:13px} th{color:#8a96a3}
- .Active{color:#5ad07a}.Settled{color:#6aa8ff}.Waiting,.Pending{color:#e0b44c}.Failed,.Expired{color:#e06c6c}
+ .Active{color:#5ad07a}.Settled{color:#6aa8ff}.Waiting,.Pending{color:#e0b44c}.Preempted{color:#e0884c}.Failed,.Expired{color:#e06c6c}
  code{font-size:12px;color:#b5c1cc} .axis{font-size:10px;fill:#6b7785}
 </style></head>
 <body>

@@ -11,4 +11,7 @@ test('a lease manifest from flags', () => {
   expect(perHour.spec.maxPrice).toEqual({ perGpuHour: '2' });
   expect(perHour.spec.deadline).toBe('2026-01-01T00:00:00Z');
   expect(perHour.spec.duration).toBe('10m');
+  expect(perHour.spec.preemptible).toBeUndefined();
+  const lent = leaseManifest({ name: 't', namespace: 'ml', pool: 't4', gpus: 1, seconds: 600, maxPrice: { perGpuHour: 2n }, payer: '0xA', authSecret: 's', preemptible: true });
+  expect(lent.spec.preemptible).toBe(true);
 });

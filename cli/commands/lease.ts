@@ -25,6 +25,7 @@ export type LeaseInput = {
   payer: string;
   deadline?: string;
   authSecret: string;
+  preemptible?: boolean;
 };
 
 /** The ComputeLease manifest (pure). */
@@ -39,6 +40,7 @@ export function leaseManifest(i: LeaseInput): ComputeLease {
       duration: durationText(i.seconds),
       maxPrice: 'total' in i.maxPrice ? { total: i.maxPrice.total.toString() } : { perGpuHour: i.maxPrice.perGpuHour.toString() },
       ...(i.deadline ? { deadline: i.deadline } : {}),
+      ...(i.preemptible ? { preemptible: true } : {}),
       payer: { address: i.payer, authorizationSecretRef: { name: i.authSecret } },
     },
   };
@@ -55,6 +57,7 @@ type LeaseOpts = KubeOpts & OutputOpts & ChainOpts & KeyOpts & {
   payer?: string;
   deadline?: string;
   authSecret?: string;
+  preemptible?: boolean;
   dryRun?: 'client' | 'server';
 };
 
@@ -71,6 +74,7 @@ export function leaseCommand(io: Io): Command {
     .option('--slippage <percent>', 'without a --max-*: maxPrice.total is the quote now plus this much', '10%')
     .option('--payer <address>', "the payer's address (default: the address of --key-file/--keystore)")
     .option('--deadline <time>', 'how long the lease may wait for an acceptable price: a duration from now (2h) or a time (RFC 3339); default 1h after creation')
+    .option('--preemptible', 'while the price is above the limit, run on idle GPUs at the floor until a priced lease needs them (pools with leases.lendIdleGpus; the job should checkpoint)')
     .option('--auth-secret <name>', "name of the Secret for the payer's authorisation (default: <name>-auth)")
     .addOption(new Option('--dry-run [mode]', 'client: print the manifest only; server: also have the API server validate it').choices(['client', 'server']).preset('client'));
   kubeOptions(cmd);
@@ -88,6 +92,7 @@ Examples:
   kubectl pinfi lease train --pool a100 --gpus 4 --hours 6 --payer 0xYourAddress --dry-run
   kubectl pinfi lease train --pool a100 --gpus 4 --hours 6 --payer 0xYourAddress --max-total 30tUSD --rpc-url $RPC
   kubectl pinfi lease train --pool a100 --gpus 4 --duration 90m --key-file payer.key --escrow 0xEscrow --rpc-url $RPC
+  kubectl pinfi lease sweep --pool t4 --gpus 4 --hours 6 --max-per-gpu-hour 0.4tUSD --preemptible --key-file payer.key --rpc-url $RPC
 `)
     .action(async (nameArg: string, o: LeaseOpts) => {
       const name = parseName(nameArg, 'lease name');
@@ -98,6 +103,7 @@ Examples:
       const pool = await kube.need<GpuPool>(GPU_POOLS, o.pool, 'list the pools with: kubectl pinfi pools');
       const refusal = poolRefusal(pool, kube.namespace, gpus, seconds);
       if (refusal) throw new CliError(`pool ${o.pool} would refuse this lease: ${refusal}`, 'change --gpus / --hours, the namespace, or the pool');
+      if (o.preemptible && !pool.spec.leases?.lendIdleGpus) io.err(`note: pool ${o.pool} does not lend idle GPUs (spec.leases.lendIdleGpus), so --preemptible changes nothing there: the lease waits for its price\n`);
 
       const signing = hasKey(o) && !o.dryRun;
       const needChain = signing || [o.maxTotal, o.maxPerGpuHour].some((a) => a !== undefined && needsToken(a));
@@ -131,6 +137,7 @@ Examples:
           name, namespace: kube.namespace, pool: o.pool, gpus, seconds, maxPrice, payer,
           ...(o.deadline !== undefined ? { deadline: parseInstant(o.deadline, io.now(), '--deadline') } : {}),
           authSecret: o.authSecret !== undefined ? parseName(o.authSecret, '--auth-secret') : `${name}-auth`,
+          ...(o.preemptible ? { preemptible: true } : {}),
         });
         if (o.dryRun === 'client') {
           io.out(renderData(o.output === 'json' ? 'json' : 'yaml', manifest));

@@ -161,7 +161,8 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
       const nodes = placeable(name);
       const free = nodes.reduce((s, n) => s + n.free, 0);
       const lends = pool.spec.leases?.lendIdleGpus === true;
-      const lentAll = lends ? deps.ledger.lent(name).filter((l) => l.key !== keyOf(lease)) : [];
+      // Leases lent before the pool stopped lending (lendIdleGpus turned off) can still be evicted.
+      const lentAll = deps.ledger.lent(name).filter((l) => l.key !== keyOf(lease));
       const lentGpus = lentAll.reduce((s, l) => s + l.gpus, 0);
       // Only Active lent leases are evicted: one still opening its escrow is left to finish.
       const lent = lentAll.filter((l) => deps.leases.store.get(l.key)?.status?.phase === 'Active');
