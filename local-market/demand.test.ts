@@ -28,7 +28,9 @@ test('demand is spread by weight and priced between 1x and 4x the floor', () => 
 
 test('in a pool that lends, every third lease is pre-emptible; elsewhere none', () => {
   const s = new DemandStream([{ name: 't4', floor: 400_000n, weight: 1, lends: true }], uniform(5), 6);
-  expect(Array.from({ length: 6 }, () => s.next().preemptible)).toEqual([false, false, true, false, false, true]);
+  const six = Array.from({ length: 6 }, () => s.next());
+  expect(six.map((l) => l.preemptible)).toEqual([false, false, true, false, false, true]);
+  for (const l of six.filter((x) => x.preemptible)) expect(l.maxPerGpuHour).toBe(400_000n); // batch jobs bid the floor
   const t = new DemandStream(pools, uniform(5), 6);
   expect(Array.from({ length: 30 }, () => t.next()).some((l) => l.preemptible)).toBe(false);
 });

@@ -10,7 +10,7 @@ export type DemoLease = {
   readonly maxPerGpuHour: bigint;
   /** Cancel (delete) after this many ms, or never. */
   readonly cancelAfterMs: number | undefined;
-  /** Runs on lent GPUs at the floor while the price is above its limit (every third lease of a pool that lends). */
+  /** Runs on lent GPUs at the floor while the price is above its limit (every third lease of a pool that lends; it bids the floor). */
   readonly preemptible: boolean;
 };
 
@@ -40,7 +40,9 @@ export class DemandStream {
     const gpus = [1, 1, 2, 2, 4, 8][Math.floor(r() * 6)] as number;
     const minutes = [2, 3, 5, 8, 13][Math.floor(r() * 5)] as number;
     // Willingness to pay: 1x to 4x the floor, so scarcity prices some buyers out.
-    const maxPerGpuHour = (pool.floor * BigInt(100 + Math.floor(r() * 300))) / 100n;
+    const willing = (pool.floor * BigInt(100 + Math.floor(r() * 300))) / 100n;
+    // From the count, not a draw: the seeded sequence of everything else stays as it was.
+    const preemptible = pool.lends === true && (this.n + 1) % 3 === 0;
     const cancelAfterMs = r() < 0.2 ? Math.round(minutes * 60_000 * (0.2 + 0.5 * r())) : undefined;
     this.n++;
     return {
@@ -49,10 +51,10 @@ export class DemandStream {
       pool: pool.name,
       gpus,
       duration: `${minutes}m`,
-      maxPerGpuHour,
+      // A pre-emptible lease is a batch job that bids the floor and runs on idle GPUs meanwhile.
+      maxPerGpuHour: preemptible ? pool.floor : willing,
       cancelAfterMs,
-      // From the count, not a draw: the seeded sequence of everything else stays as it was.
-      preemptible: pool.lends === true && this.n % 3 === 0,
+      preemptible,
     };
   }
 }
