@@ -9,6 +9,7 @@ import { Wallet } from 'ethers';
 import { stringify } from 'yaml';
 import type { ComputeLease, GpuPool } from '../../operator/src/api/types.js';
 import { LeaseEscrow__factory } from '../../operator/src/settlement/generated/index.js';
+import { leaseIdOf } from '../../operator/src/settlement/index.js';
 import { ANVIL_KEYS } from '../env/anvil.js';
 import { OPENB_MODELS } from '../env/gpu-nodes.js';
 import { authorizationSecret, deployChainMarket, fundPayer, type ChainMarket } from '../env/market-fixture.js';
@@ -76,6 +77,14 @@ async function leaseSigned(name: string, spec: Partial<ComputeLease['spec']>, ma
   return lease;
 }
 
+const startOp = () =>
+  startOperatorProcess({
+    kubeconfig: testKubeconfigPath(),
+    args: ['--no-leader-elect', '--rpc-url', chain.rpcUrl, '--escrow-address', chain.escrow, '--settle-batch-window', '200', '--grace', '0'],
+    name: `operator-lend-${suite}`,
+    env: { PINFI_SETTLER_KEY: chain.settlerKey },
+  });
+
 beforeAll(async () => {
   ns = await newNamespace('lend');
   chain = await deployChainMarket(testRpcUrl(), ANVIL_KEYS[1]);
@@ -83,12 +92,7 @@ beforeAll(async () => {
   await createNodes(kc, [{ name: NODE, model: OPENB_MODELS.V100M32, gpus: 4, labels: { 'pinfi-test/suite': suite, 'pinfi.io/payout-address': PROVIDER } }]);
   await waitNodesReady(kc, [NODE]);
   await applyPool(false);
-  op = await startOperatorProcess({
-    kubeconfig: testKubeconfigPath(),
-    args: ['--no-leader-elect', '--rpc-url', chain.rpcUrl, '--escrow-address', chain.escrow, '--settle-batch-window', '200', '--grace', '0'],
-    name: `operator-lend-${suite}`,
-    env: { PINFI_SETTLER_KEY: chain.settlerKey },
-  });
+  op = await startOp();
   await eventually('pool priced', async () => ((await fetch(`${op.url}/pools`)).json() as Promise<{ name: string; allocatable: number }[]>).then((ps) => ps.find((p) => p.name === POOL && p.allocatable === 4)));
 });
 
@@ -219,4 +223,42 @@ test('a lent lease becomes a priced one on the same GPUs once the price for the 
   await kubectl(['delete', 'computelease', 'patient', '-n', ns, '--wait=false']);
   await eventually('patient gone', async () => ((await kubectl(['get', 'computeleases', '-n', ns, '-o', 'name'])).includes('/patient') ? undefined : true), 60_000);
   await core.deleteNode({ name: `${NODE}-b` });
+}, 180_000);
+
+test('killed again and again around a pre-emption, the operator converges: one open, one pre-emption, one settlement each', async () => {
+  const lent = await leaseSigned('batch', CHEAP, CHEAP_LIMIT);
+  await untilLease('batch', 'Active on lent GPUs', (l) => l.status?.phase === 'Active' && l.status.preemptible === true);
+  const urgent = await leaseSigned('rush', { gpus: 2, duration: '10m', maxPrice: { total: '10000000' } }, 10_000_000n);
+  // SIGKILL at 0.3 s, 0.9 s, 1.5 s, …: through the pre-emption's two status writes and the open.
+  for (let i = 0; i < 4; i++) {
+    await new Promise((r) => setTimeout(r, 300 + 600 * i));
+    await op.kill();
+    op = await startOp();
+  }
+  const rush = await untilLease('rush', 'Active', (l) => l.status?.phase === 'Active');
+  const batch = await untilLease('batch', 'Preempted', (l) => l.status?.phase === 'Preempted');
+  expect(batch.status?.preemptions).toBe(1);
+  expect(rush.status?.reservation).toEqual([{ node: NODE, gpus: 2, payoutAddress: PROVIDER }]);
+  const pool = await eventually('pool agrees', async () => {
+    const p = JSON.parse(await kubectl(['get', 'gpupool', POOL, '-o', 'json'])) as GpuPool;
+    return p.status?.leased === 2 && p.status.lent === 0 ? p : undefined;
+  });
+  expect(pool.status?.free).toBe(2);
+  await kubectl(['delete', 'computelease', 'batch', 'rush', '-n', ns, '--wait=false']);
+  await eventually('both gone', async () => ((await kubectl(['get', 'computeleases', '-n', ns, '-o', 'name'])).match(/\/(batch|rush)$/m) ? undefined : true), 60_000);
+
+  const escrowNow = escrow();
+  const opened = await escrowNow.queryFilter(escrowNow.filters.LeaseOpened(), 0);
+  const settled = await escrowNow.queryFilter(escrowNow.filters.LeaseSettled(), 0);
+  for (const [l, limit] of [[lent, CHEAP_LIMIT], [urgent, undefined]] as const) {
+    const id = leaseIdOf({ namespace: ns, name: l.metadata?.name ?? '', uid: l.metadata?.uid ?? '' });
+    const o = opened.filter((e) => e.args.leaseId === id);
+    const st = settled.filter((e) => e.args.leaseId === id);
+    expect([l.metadata?.name, o.length, st.length]).toEqual([l.metadata?.name, 1, 1]);
+    expect(st[0]!.args.providersTotal + st[0]!.args.fee + st[0]!.args.refund).toBe(o[0]!.args.amount);
+    if (limit !== undefined) expect(o[0]!.args.amount).toBe(limit);
+  }
+  // Every lease of this suite settled: the escrow holds exactly what it owes, nothing locked.
+  const tokenBalance = await chain.provider.call({ to: chain.token, data: `0x70a08231${chain.escrow.slice(2).toLowerCase().padStart(64, '0')}` });
+  expect(BigInt(tokenBalance)).toBe(settled.reduce((a, e) => a + e.args.locked, 0n));
 }, 180_000);
