@@ -24,7 +24,7 @@ import { LeaseEscrow__factory } from '../../operator/src/settlement/generated/in
 import { leaseIdOf } from '../../operator/src/settlement/index.js';
 import { createCluster, reapOrphanClusters, type Cluster } from '../env/cluster.js';
 import { cpuNode, OPENB_MODELS } from '../env/gpu-nodes.js';
-import { authorizationSecret, deployChainMarket, fundPayer, type ChainMarket } from '../env/market-fixture.js';
+import { deployChainMarket, fundPayer, leaseAuthorizationSecret, testPoolYaml, type ChainMarket } from '../env/market-fixture.js';
 import { createNodes, waitNodesReady } from '../env/nodes-io.js';
 import { startOperatorProcess, type OperatorProcess } from '../env/operator-process.js';
 import { repoRoot, runDir } from '../env/paths.js';
@@ -167,17 +167,7 @@ async function applyLease(ns: string, name: string, spec: Partial<ComputeLease['
     spec: { pool: POOL, gpus: 2, duration: '1m', maxPrice: { total: '10000000' }, payer: { address: PAYER, authorizationSecretRef: { name: `${name}-auth` } }, ...spec },
   }));
   const lease = await getLease(ns, name);
-  const secret = await authorizationSecret(chain, PAYER_KEY, `${name}-auth`, {
-    payer: PAYER,
-    namespace: ns,
-    name,
-    uid: lease.metadata?.uid ?? '',
-    pool: POOL,
-    maxAmount: 10_000_000n,
-    deadline: BigInt(Math.floor(Date.now() / 1000) + 3600),
-    nonce: BigInt(`0x${randomBytes(8).toString('hex')}`),
-  });
-  await k(['apply', '-f', '-'], JSON.stringify(secret));
+  await k(['apply', '-f', '-'], JSON.stringify(await leaseAuthorizationSecret(chain, PAYER_KEY, lease, 10_000_000n)));
   return lease;
 }
 const escrow = () => LeaseEscrow__factory.connect(chain.escrow, chain.provider);
@@ -217,16 +207,7 @@ function review(port: number, caPem: string, pod: unknown, namespace: string): P
 describe('RBAC is not too tight: the components run as their ServiceAccounts through a lease lifecycle', () => {
   beforeAll(async () => {
     for (const c of Object.keys(SA) as (keyof typeof SA)[]) ids[c] ??= await serviceAccountKubeconfig(cluster, NS, SA[c], tmp);
-    await k(['apply', '-f', '-'], stringify({
-      apiVersion: 'pinfi.io/v1alpha1',
-      kind: 'GpuPool',
-      metadata: { name: POOL },
-      spec: {
-        nodeSelector: { matchLabels: { 'pinfi-test/suite': suite } },
-        pricing: { token: chain.token, treasury: `0x${'c'.repeat(40)}`, floorPrice: '1000000', ceilingPrice: '40000000', depth: 1, feeBps: 100 },
-        leases: { minDuration: '1m' },
-      },
-    }));
+    await k(['apply', '-f', '-'], testPoolYaml(POOL, { suite, token: chain.token }));
 
     // The operator with the chart's flags (leader election included), its key from a file like
     // the mounted Secret, and the operator ServiceAccount's token.

@@ -12,7 +12,7 @@ import { parse, stringify } from 'yaml';
 import type { ComputeLease, GpuPool } from '../../operator/src/api/types.js';
 import { mintTestTokens, readBalances } from '../../operator/src/settlement/index.js';
 import { cpuNode, gpuNode, OPENB_MODELS } from '../env/gpu-nodes.js';
-import { deployChainMarket, type ChainMarket } from '../env/market-fixture.js';
+import { deployChainMarket, testPoolYaml, type ChainMarket } from '../env/market-fixture.js';
 import { createNodes, waitNodesReady } from '../env/nodes-io.js';
 import { freePort } from '../env/ports.js';
 import { startOperatorProcess, type OperatorProcess } from '../env/operator-process.js';
@@ -59,16 +59,7 @@ beforeAll(async () => {
   const mig = gpuNode({ name: node('mig'), model: OPENB_MODELS.G2, gpus: 1, sharing: { mode: 'mig', profile: '1g.10gb', perGpu: 7 } });
   await createNodes(kc, [...GPU_NODES.map((name) => gpuNode({ name, model: MODEL, gpus: 4 })), mig, cpuNode(node('cpu'))]);
   await waitNodesReady(kc, [...GPU_NODES, node('mig'), node('cpu')]);
-  await kubectl(['apply', '-f', '-'], stringify({
-    apiVersion: 'pinfi.io/v1alpha1',
-    kind: 'GpuPool',
-    metadata: { name: POOL },
-    spec: {
-      nodeSelector: { matchLabels: { 'pinfi.io/pool': POOL } },
-      pricing: { token: chain.token, treasury: `0x${'c'.repeat(40)}`, floorPrice: '1000000', ceilingPrice: '40000000', depth: 1, feeBps: 100 },
-      leases: { minDuration: '1m' },
-    },
-  }));
+  await kubectl(['apply', '-f', '-'], testPoolYaml(POOL, { matchLabels: { 'pinfi.io/pool': POOL }, token: chain.token }));
   op = await startOperatorProcess({
     kubeconfig: testKubeconfigPath(),
     args: ['--no-leader-elect', '--rpc-url', chain.rpcUrl, '--escrow-address', chain.escrow, '--settle-batch-window', '200', '--grace', '0'],

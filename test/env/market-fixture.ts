@@ -3,6 +3,9 @@
 // reads. Used by the lease tests and the local market.
 import { NonceManager, Wallet, type JsonRpcProvider } from 'ethers';
 import type { V1Secret } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { randomBytes } from 'node:crypto';
+import type { ComputeLease } from '../../operator/src/api/types.js';
 import {
   approveEscrow,
   deployEscrow,
@@ -57,4 +60,37 @@ export async function authorizationSecret(m: ChainMarket, payerKey: string, secr
     type: 'Opaque',
     stringData: { 'authorization.json': json, signature: signed.signature },
   };
+}
+
+/**
+ * The GpuPool YAML the lease tests apply: nodes labelled `pinfi-test/suite=<suite>` (or another
+ * selector), priced in the chain's token, floor 1,000,000, ceiling 40,000,000, depth 1 (a steep
+ * curve a few GPUs move), fee 1%, leases from 1 minute; `pricing` and `leases` override fields.
+ */
+export function testPoolYaml(name: string, o: { suite?: string; matchLabels?: Record<string, string>; token: string; pricing?: Record<string, unknown>; leases?: Record<string, unknown> }): string {
+  return stringify({
+    apiVersion: 'pinfi.io/v1alpha1',
+    kind: 'GpuPool',
+    metadata: { name },
+    spec: {
+      nodeSelector: { matchLabels: o.matchLabels ?? { 'pinfi-test/suite': o.suite ?? '' } },
+      pricing: { token: o.token, treasury: `0x${'c'.repeat(40)}`, floorPrice: '1000000', ceilingPrice: '40000000', depth: 1, feeBps: 100, ...o.pricing },
+      leases: { minDuration: '1m', ...o.leases },
+    },
+  });
+}
+
+/** The payer's authorisation Secret `<lease>-auth` for exactly this lease, up to `maxAmount`, valid for an hour. */
+export function leaseAuthorizationSecret(m: ChainMarket, payerKey: string, lease: ComputeLease, maxAmount: bigint): Promise<V1Secret> {
+  const name = lease.metadata?.name ?? '';
+  return authorizationSecret(m, payerKey, `${name}-auth`, {
+    payer: new Wallet(payerKey).address,
+    namespace: lease.metadata?.namespace ?? '',
+    name,
+    uid: lease.metadata?.uid ?? '',
+    pool: lease.spec.pool,
+    maxAmount,
+    deadline: BigInt(Math.floor(Date.now() / 1000) + 3600),
+    nonce: BigInt(`0x${randomBytes(8).toString('hex')}`),
+  });
 }

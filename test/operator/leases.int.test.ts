@@ -11,7 +11,7 @@ import { LeaseEscrow__factory } from '../../operator/src/settlement/generated/in
 import { leaseIdOf } from '../../operator/src/settlement/index.js';
 import { ANVIL_KEYS } from '../env/anvil.js';
 import { OPENB_MODELS } from '../env/gpu-nodes.js';
-import { authorizationSecret, deployChainMarket, fundPayer, type ChainMarket } from '../env/market-fixture.js';
+import { authorizationSecret, deployChainMarket, fundPayer, testPoolYaml, type ChainMarket } from '../env/market-fixture.js';
 import { createNodes, waitNodesReady } from '../env/nodes-io.js';
 import { startOperatorProcess, type OperatorProcess } from '../env/operator-process.js';
 import { deleteNamespace, eventually, kubectl, newNamespace, removeLeasesAndPool, testKubeConfig, testKubeconfigPath, testRpcUrl } from '../env/testing.js';
@@ -77,16 +77,7 @@ beforeAll(async () => {
     labels: { 'pinfi-test/suite': suite, 'pinfi.io/payout-address': PROVIDERS[i] as string },
   })));
   await waitNodesReady(kc, [node(0), node(1)]);
-  await kubectl(['apply', '-f', '-'], stringify({
-    apiVersion: 'pinfi.io/v1alpha1',
-    kind: 'GpuPool',
-    metadata: { name: POOL },
-    spec: {
-      nodeSelector: { matchLabels: { 'pinfi-test/suite': suite } },
-      pricing: { token: chain.token, treasury: `0x${'c'.repeat(40)}`, floorPrice: '1000000', ceilingPrice: '40000000', depth: 1, feeBps: 100 },
-      leases: { minDuration: '1m' },
-    },
-  }));
+  await kubectl(['apply', '-f', '-'], testPoolYaml(POOL, { suite, token: chain.token }));
   op = await startOperatorProcess({
     kubeconfig: testKubeconfigPath(),
     args: ['--no-leader-elect', '--rpc-url', chain.rpcUrl, '--escrow-address', chain.escrow, '--settle-batch-window', '200', '--grace', '0'],

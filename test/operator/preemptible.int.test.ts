@@ -12,7 +12,7 @@ import { LeaseEscrow__factory } from '../../operator/src/settlement/generated/in
 import { leaseIdOf } from '../../operator/src/settlement/index.js';
 import { ANVIL_KEYS } from '../env/anvil.js';
 import { OPENB_MODELS } from '../env/gpu-nodes.js';
-import { authorizationSecret, deployChainMarket, fundPayer, type ChainMarket } from '../env/market-fixture.js';
+import { deployChainMarket, fundPayer, leaseAuthorizationSecret, testPoolYaml, type ChainMarket } from '../env/market-fixture.js';
 import { createNodes, waitNodesReady } from '../env/nodes-io.js';
 import { startOperatorProcess, type OperatorProcess } from '../env/operator-process.js';
 import { deleteNamespace, eventually, kubectl, newNamespace, removeLeasesAndPool, testKubeConfig, testKubeconfigPath, testRpcUrl } from '../env/testing.js';
@@ -42,16 +42,7 @@ const escrow = () => LeaseEscrow__factory.connect(chain.escrow, chain.provider);
 const events = (name: string) => kubectl(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
 
 async function applyPool(lendIdleGpus: boolean): Promise<void> {
-  await kubectl(['apply', '-f', '-'], stringify({
-    apiVersion: 'pinfi.io/v1alpha1',
-    kind: 'GpuPool',
-    metadata: { name: POOL },
-    spec: {
-      nodeSelector: { matchLabels: { 'pinfi-test/suite': suite } },
-      pricing: { token: chain.token, treasury: `0x${'c'.repeat(40)}`, floorPrice: FLOOR.toString(), ceilingPrice: '40000000', depth: 1, feeBps: 100 },
-      leases: { minDuration: '1m', lendIdleGpus },
-    },
-  }));
+  await kubectl(['apply', '-f', '-'], testPoolYaml(POOL, { suite, token: chain.token, pricing: { floorPrice: FLOOR.toString() }, leases: { lendIdleGpus } }));
 }
 
 /** Applies a lease and signs its authorisation for exactly its limit. */
@@ -63,17 +54,7 @@ async function leaseSigned(name: string, spec: Partial<ComputeLease['spec']>, ma
     spec: { pool: POOL, payer: { address: PAYER, authorizationSecretRef: { name: `${name}-auth` } }, ...spec },
   }));
   const lease = await getLease(name);
-  const secret = await authorizationSecret(chain, PAYER_KEY, `${name}-auth`, {
-    payer: PAYER,
-    namespace: ns,
-    name,
-    uid: lease.metadata?.uid ?? '',
-    pool: POOL,
-    maxAmount,
-    deadline: BigInt(Math.floor(Date.now() / 1000) + 3600),
-    nonce: BigInt(`0x${randomBytes(8).toString('hex')}`),
-  });
-  await core.createNamespacedSecret({ namespace: ns, body: secret });
+  await core.createNamespacedSecret({ namespace: ns, body: await leaseAuthorizationSecret(chain, PAYER_KEY, lease, maxAmount) });
   return lease;
 }
 
