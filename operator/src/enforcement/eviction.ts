@@ -134,11 +134,13 @@ export function makeLeaseEndReconciler(deps: LeaseEndDeps): Reconciler {
 
     const end = lease.status?.endTime ?? '';
     const deleteAt = at + deps.evictionTimeoutMs;
-    const why = preempted || at !== due ? `lease was pre-empted from lent GPUs at ${lease.status?.preemptedAt ?? end}` : `lease ended at ${end}`;
+    // Pre-empted now, or pods left on GPUs it gave back: no grace period, and the events say why.
+    const byPreemption = preempted || at !== due;
+    const why = byPreemption ? `lease was pre-empted from lent GPUs at ${lease.status?.preemptedAt ?? end}` : `lease ended at ${end}`;
     deps.recorder.normal(
       leaseRef(lease),
       'EvictingPods',
-      preempted || at !== due ? `${why}: its ${pods.length} pod(s) on the GPUs it gave back are evicted now` : `${why}; after the ${seconds(deps.graceMs)} grace period its ${pods.length} remaining pod(s) are evicted`,
+      byPreemption ? `${why}: its ${pods.length} pod(s) on the GPUs it gave back are evicted now` : `${why}; after the ${seconds(deps.graceMs)} grace period its ${pods.length} remaining pod(s) are evicted`,
       'Evict',
     );
     const outcomes: Outcome[] = [];
@@ -148,7 +150,7 @@ export function makeLeaseEndReconciler(deps: LeaseEndDeps): Reconciler {
       outcomes.push(o);
       const ref = podRef(pod);
       if (o === 'evicted') {
-        if (preempted || at !== due) deps.recorder.normal(ref, 'LeasePreempted', `ComputeLease ${key}: ${why}; pod evicted (its job resumes when the lease does)`, 'Evict');
+        if (byPreemption) deps.recorder.normal(ref, 'LeasePreempted', `ComputeLease ${key}: ${why}; pod evicted (its job resumes when the lease does)`, 'Evict');
         else deps.recorder.normal(ref, 'LeaseEnded', `ComputeLease ${key} ended at ${end}: pod evicted after the ${seconds(deps.graceMs)} grace period`, 'Evict');
       } else if (o === 'deleted') {
         deps.recorder.warning(

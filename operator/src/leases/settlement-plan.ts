@@ -57,6 +57,12 @@ function entrySeconds(r: Reservation, start: number, end: number): number {
   return Math.max(0, until - from);
 }
 
+/** What `gpuSeconds` of an entry cost at its own price per GPU-hour, or else `lockedPrice`: rounded up, as the pool rounds costs. */
+function entryCost(r: Reservation, gpuSeconds: number, lockedPrice: bigint): bigint {
+  const price = r.pricePerGpuHour !== undefined ? BigInt(r.pricePerGpuHour) : lockedPrice;
+  return (price * BigInt(gpuSeconds) + 3599n) / 3600n;
+}
+
 /** Each entry at its own price per GPU-hour (rounded up, as the pool rounds costs), at most what was locked. */
 function meteredPlan(st: ComputeLeaseStatus, start: number, end: number, locked: bigint, feeBps: number): Plan {
   const lockedPrice = BigInt(st.quote?.pricePerGpuHour ?? '0');
@@ -66,8 +72,7 @@ function meteredPlan(st: ComputeLeaseStatus, start: number, end: number, locked:
   let charged = 0n;
   for (const r of st.reservation ?? []) {
     const gpuSeconds = entrySeconds(r, start, end) * r.gpus;
-    const price = r.pricePerGpuHour !== undefined ? BigInt(r.pricePerGpuHour) : lockedPrice;
-    const c = (price * BigInt(gpuSeconds) + 3599n) / 3600n;
+    const c = entryCost(r, gpuSeconds, lockedPrice);
     const addr = r.payoutAddress ?? '';
     if (!cost.has(addr)) order.push(addr);
     cost.set(addr, (cost.get(addr) ?? 0n) + c);
@@ -98,9 +103,6 @@ export function chargedUntil(lease: ComputeLease, nowSec: number): bigint {
   const end = Math.max(start, Math.min(nowSec, st.endTime ? sec(st.endTime) : nowSec));
   const lockedPrice = BigInt(st.quote?.pricePerGpuHour ?? '0');
   let charged = 0n;
-  for (const r of st.reservation ?? []) {
-    const price = r.pricePerGpuHour !== undefined ? BigInt(r.pricePerGpuHour) : lockedPrice;
-    charged += (price * BigInt(entrySeconds(r, start, end) * r.gpus) + 3599n) / 3600n;
-  }
+  for (const r of st.reservation ?? []) charged += entryCost(r, entrySeconds(r, start, end) * r.gpus, lockedPrice);
   return charged;
 }
