@@ -29,6 +29,8 @@ export type OperatorConfig = Readonly<{
         /** Where the settler key comes from: a file (a mounted Secret) or an environment variable. */
         key: { file: string } | { env: string };
         confirmations: number;
+        /** How long one chain call retries an unreachable endpoint before giving up for now. */
+        rpcRetryBudgetMs: number;
         batchWindowMs: number;
         batchMaxSize: number;
       }>
@@ -62,6 +64,7 @@ export function operatorCommand(): Command {
     .option('--escrow-address <addr>', 'LeaseEscrow contract address (or $PINFI_ESCROW_ADDRESS)')
     .option('--settler-key-file <file>', 'file holding the settler private key (a mounted Secret); default: $PINFI_SETTLER_KEY')
     .option('--confirmations <n>', 'confirmations to wait for', int(1, 64), 1)
+    .option('--rpc-retry-budget <seconds>', 'how long one chain call retries an unreachable RPC endpoint before the lease reports ChainAvailable=False and is retried later', int(1, 3600), 120)
     .option('--settle-batch-window <ms>', 'settlements due within this window go out as one settleMany', int(0, 600_000), 2000)
     .option('--settle-batch-max <n>', 'most settlements in one settleMany', int(1, 500), 50)
     .option('--grace <seconds>', 'how long pods of an ended lease may run before eviction', int(0, 86_400), 30)
@@ -91,6 +94,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Op
     escrowAddress?: string;
     settlerKeyFile?: string;
     confirmations: number;
+    rpcRetryBudget: number;
     settleBatchWindow: number;
     settleBatchMax: number;
     grace: number;
@@ -122,6 +126,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Op
             escrowAddress,
             key: o.settlerKeyFile ? { file: o.settlerKeyFile } : { env: 'PINFI_SETTLER_KEY' },
             confirmations: o.confirmations,
+            rpcRetryBudgetMs: o.rpcRetryBudget * 1000,
             batchWindowMs: o.settleBatchWindow,
             batchMaxSize: o.settleBatchMax,
           })

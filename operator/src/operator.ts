@@ -22,7 +22,7 @@ import { Counter, Gauge } from 'prom-client';
 import { enforcementControllers } from './enforcement/controllers.js';
 import { ReservationLedger } from './leases/ledger.js';
 import { makeLeaseReconciler, type LeaseHooks } from './leases/reconciler.js';
-import { ChainClient, createProvider, loadSigner } from './settlement/index.js';
+import { ChainClient, createProvider, defaultRetryPolicy, loadSigner } from './settlement/index.js';
 import { registerOnce } from './telemetry/metrics.js';
 import { apiCode } from './kube/errors.js';
 import type { V1Secret } from '@kubernetes/client-node';
@@ -161,6 +161,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       signer,
       escrowAddress: config.chain.escrowAddress,
       confirmations: config.chain.confirmations,
+      retry: { ...defaultRetryPolicy, budgetMs: config.chain.rpcRetryBudgetMs },
       batch: { windowMs: config.chain.batchWindowMs, maxSize: config.chain.batchMaxSize },
       logger,
     });

@@ -168,7 +168,7 @@ describe('the operator agrees with its own flag parser', () => {
       expect.objectContaining({ namespace: NS, httpPort: 8080, leaderElect: true, leaseName: 'pinfi-operator', logLevel: 'info', graceSeconds: 30, evictionTimeoutSeconds: 300, enforce: true }),
     );
     expect(config.chain).toEqual(
-      expect.objectContaining({ rpcUrl: CHAIN.rpcUrl, chainId: 8453, escrowAddress: ESCROW, confirmations: 3, key: { file: '/var/run/secrets/pinfi/settler/private-key' } }),
+      expect.objectContaining({ rpcUrl: CHAIN.rpcUrl, chainId: 8453, escrowAddress: ESCROW, confirmations: 3, rpcRetryBudgetMs: 120_000, key: { file: '/var/run/secrets/pinfi/settler/private-key' } }),
     );
     // The key file is the Secret's key, mounted read-only; only that key is projected.
     const mount = c.volumeMounts?.find((m) => m.name === 'settler-key');

@@ -45,7 +45,7 @@ beforeAll(async () => {
   }));
   op = await startOperatorProcess({
     kubeconfig: testKubeconfigPath(),
-    args: ['--no-leader-elect', '--rpc-url', anvil.rpcUrl, '--escrow-address', chain.escrow, '--settle-batch-window', '100', '--grace', '0'],
+    args: ['--no-leader-elect', '--rpc-url', anvil.rpcUrl, '--escrow-address', chain.escrow, '--settle-batch-window', '100', '--grace', '0', '--rpc-retry-budget', '15'],
     name: `operator-outage-${suite}`,
     env: { PINFI_SETTLER_KEY: chain.settlerKey },
   });
@@ -79,9 +79,9 @@ test('a lease that ends while the chain is down waits in Ending, then settles wh
   const waiting = await eventually('Ending with the chain down', async () => {
     const x = await lease();
     return x.status?.phase === 'Ending' && x.status.conditions?.some((c) => c.type === 'ChainAvailable' && c.status === 'False') ? x : undefined;
-    // The lease ends a minute after Active; its settlement may then queue behind another chain
-    // read that is retrying with backoff against the stopped node (up to ~2 min), so allow for both.
-  }, 240_000, 500);
+    // The lease ends a minute after Active. Its settlement may queue behind another chain read
+    // retrying against the stopped node; --rpc-retry-budget 15 bounds each such wait to 15 s.
+  }, 150_000, 500);
   expect(waiting.status?.message).toMatch(/cannot settle yet/);
   expect(waiting.metadata?.deletionTimestamp).toBeUndefined();
   const metrics = await (await fetch(`${op.url}/metrics`)).text();

@@ -13,7 +13,7 @@ export {
 } from './wallet.js';
 export { loadSigner, type KeySource } from './keys.js';
 export { ChainProvider, createProvider } from './provider.js';
-export type { RetryPolicy } from './rpc-retry.js';
+export { defaultRetryPolicy, type RetryPolicy } from './rpc-retry.js';
 export { formatAmount, parseAmount, type TokenInfo } from './money.js';
 export type { BatchOptions } from './batcher.js';
 export type { TxManagerOptions } from './tx-manager.js';
