@@ -277,7 +277,7 @@ export function createSimulateCommand(io: SimulateIo = nodeIo): Command {
     .option('--depth <share>', "AMM depth as a share of the pool (engine default 0.1)", positive('depth'))
     .option('--target-utilization <u>', 'AMM target utilisation (engine default 0.9; 0.7 with --preemptible)', positive('target utilisation', 0.999999))
     .option('--response-hours <h>', 'AMM response time, hours (engine default 6; 24 with --preemptible)', positive('response time'))
-    .option('--term-hours <h>', 'AMM term pricing: leases lock their price for this long, then renew at the then quote or are cut (default: off)', positive('term'))
+    .option('--term-hours <h>', 'AMM term pricing: leases lock their price for this long, then renew at the then quote or are cut (with --preemptible: run on pre-emptibly) (default: off)', positive('term'))
     .addOption(
       new Option('--preemptible <resume>', 'AMM: waiting buyers run pre-emptibly on idle GPUs at the floor; an evicted job resumes (checkpoint) or starts over (restart); the pool starts from the engine\'s pre-emptible defaults (default: off)').choices([
         'checkpoint',

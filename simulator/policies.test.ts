@@ -174,8 +174,32 @@ describe('amm with pre-emptible leases: a waiting buyer runs on idle GPUs at the
     });
   });
 
-  test('pre-emptible leases and term pricing do not combine', () => {
-    expect(() => ammMarket(ctx, { floor: 1, params: { preemptible: 'checkpoint', termSeconds: 3600 } })).toThrow(/do not combine/);
+  describe('with term pricing, a declined renewal runs on pre-emptibly instead of being cut', () => {
+    // The term-pricing trace above, A worth 1.5: A 1 GPU for 3 h (1-hour terms), B 8 GPUs for 1 h
+    // from 1 s, C the 10th GPU for 1 h from 0.5 h at 2 tokens. At 1 h A declines the renewal at
+    // 2.0167 and runs on at the floor on its own (now idle) GPU, 2 tokens for its last 2 h. B
+    // leaves at 1 h + 1 s; the quote for A's rest is then the floor, and A becomes a priced lease
+    // again (refunded what it had paid for the rest, charged the same at the floor).
+    const trace = () => [
+      task({ arrival: 0, gpus: 1, seconds: 3 * 3600, multiplier: 1.5 }),
+      task({ arrival: 1, gpus: 8, seconds: 3600, multiplier: 3 }),
+      task({ arrival: 1800, gpus: 1, seconds: 3600, multiplier: 3 }),
+    ];
+    const params = { preemptible: 'checkpoint' as const, termSeconds: 3600, ...engineDefaults };
+
+    test('A keeps its 3 hours, pays the floor for all of them, and nothing is cut', () => {
+      const r = run(ammMarket(ctx, { floor: 1, params }), trace(), ctx, opts);
+      expect(r.total).toMatchObject({ served: 3, unserved: 0, cut: 0, gpuHoursCut: 0, demoted: 1, evicted: 0 });
+      expect(Number(r.total.paid) / 1e6).toBeCloseTo(3 + 8 + 2, 4); // A 3, B 8, C 2
+      expect(r.total.gpuHours).toBeCloseTo(12, 12);
+      expect(r.total.value).toBeCloseTo(1.5 * 3e6 + 3 * 8e6 + 3 * 1e6, 3);
+    });
+
+    test('without lending the same renewal cuts A (the term-pricing case above)', () => {
+      const r = run(ammMarket(ctx, { floor: 1, params: { termSeconds: 3600, ...engineDefaults } }), trace(), ctx, opts);
+      expect(r.total).toMatchObject({ served: 3, cut: 1, demoted: 0 });
+      expect(r.total.gpuHoursCut).toBeCloseTo(2, 12);
+    });
   });
 });
 

@@ -5,7 +5,8 @@
 // counts only the hours it was served. Pre-emptible leases (a sale with `preemptible`, when the
 // market lends idle GPUs) count the hours they ran; an evicted job waits again as a new order
 // for the rest of its duration, or for all of it if it restarts (then the hours it ran are worth
-// nothing to its buyer); a buyer counts as served once.
+// nothing to its buyer); a buyer counts as served once. With both, a declined renewal runs on as a
+// pre-emptible lease instead of being cut.
 import { UNITS_PER_GPU } from './pools.js';
 import { MinHeap } from './heap.js';
 import type { SimTask } from './demand.js';
@@ -60,6 +61,8 @@ export type RunResult = {
     /** term pricing: served jobs cut at a renewal they declined, and the GPU-hours they lost */
     readonly cut: number;
     readonly gpuHoursCut: number;
+    /** term pricing with lending: declined renewals that ran on as pre-emptible leases */
+    readonly demoted: number;
     /** pre-emptible leases evicted, and the GPU-hours they had left */
     readonly evicted: number;
     readonly gpuHoursEvicted: number;
@@ -95,6 +98,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
   let unserved = 0;
   let waited = 0;
   let cut = 0;
+  let demoted = 0;
   let gpuHoursCut = 0;
   // pre-emptible leases, by task index: the one running now, the original order (for a
   // restart), the order it waits again with after an eviction; tasks already counted as served;
@@ -160,7 +164,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     ended.add(spot);
     lentNow.delete(spot.task.index);
     settled.add(spot.task.index);
-    departures.push(end, priced);
+    departures.push(priced.until ?? end, priced);
   };
   const start = (sale: Sale, now: number): void => {
     for (const e of sale.evicts ?? []) evict(e, now);
@@ -206,6 +210,26 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
       pay(sale, next.paid);
       departures.push(next.until ?? end, next);
       return false;
+    }
+    // with lending, a declined renewal runs on as a pre-emptible lease for the rest (its GPUs
+    // are idle now); its order waits again, to be priced when the quote is within its value
+    const left = Math.floor(end - now);
+    if (market.lend && left >= 1) {
+      const rest: SimTask = { ...task, seconds: left, arrival: now, pools: [sale.pool] };
+      const spot = market.lend(rest, now);
+      if (spot) {
+        p.paid += spot.paid;
+        p.fee += feeOf(spot.paid);
+        pay(sale, spot.paid);
+        lentNow.set(task.index, spot);
+        if (!original.has(task.index)) original.set(task.index, task);
+        again.set(task.index, rest);
+        settled.delete(task.index);
+        rejoin.push(task.index);
+        departures.push(now + left, spot);
+        demoted++;
+        return true;
+      }
     }
     advance(p, now);
     p.used -= task.units;
@@ -339,6 +363,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
       waited,
       cut,
       gpuHoursCut,
+      demoted,
       evicted,
       gpuHoursEvicted,
       paidByDay,

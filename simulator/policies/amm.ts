@@ -16,6 +16,10 @@
 // evicted job waits again. While its order waits, the lease becomes a priced one for the rest of
 // its duration as soon as the quote for that is within its value. Such a pool starts from the
 // engine's PREEMPTIBLE_DEFAULTS (u* 70%, depth 50%, response 24 h) instead of DEFAULTS.
+//
+// Both together: a declined renewal is not cut. The lease runs on pre-emptibly at the floor on its
+// own GPUs (idle once released) for the rest of its duration, and its order waits again to be
+// priced (the runner's `demoted`). docs/simulation.md, fifth round, measures it.
 import {
   DEFAULTS,
   PREEMPTIBLE_DEFAULTS,
@@ -86,7 +90,6 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
   const termValue = (task: SimTask, i: number, seconds: number): number =>
     (task.multiplier * ctx.reference[i]! * task.units * seconds) / (UNITS_PER_GPU * 3600);
   const preemption = options.params?.preemptible;
-  if (preemption !== undefined && Number.isFinite(term)) throw new RangeError('pre-emptible leases and term pricing do not combine');
   const floors = params.map((p) => Number(p.floor) * UNITS_PER_GPU);
   /** per pool: the pre-emptible leases running on its idle GPUs, in the order they started */
   const lent: Sale[][] = ctx.pools.map(() => []);
