@@ -125,6 +125,17 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
     'pinfi_chain_errors_total',
     () => new Counter({ name: 'pinfi_chain_errors_total', help: 'Chain operations that failed and will be retried (alert on a rising rate)', labelNames: ['operation'] as const, registers: [] }),
   );
+  const lending = registerOnce(
+    registry,
+    'pinfi_preemptible_events_total',
+    () =>
+      new Counter({
+        name: 'pinfi_preemptible_events_total',
+        help: 'Pre-emptible leases lent idle GPUs, pre-empted by priced leases, resumed, or turned priced, by pool',
+        labelNames: ['pool', 'event'] as const,
+        registers: [],
+      }),
+  );
   // Leases by pool and phase, counted from the cache when scraped (the dashboard's "leases by state").
   registerOnce(
     registry,
@@ -195,6 +206,7 @@ export async function startOperator(config: OperatorConfig, deps: OperatorDeps):
       clock,
       ...(deps.hooks ? { hooks: deps.hooks } : {}),
       onChainError: (operation) => chainErrors.inc({ operation }),
+      onLending: (pool, event) => lending.inc({ pool, event }),
     }),
   })
     .watch(leases)

@@ -39,6 +39,12 @@ const untilLease = (name: string, what: string, pred: (l: ComputeLease) => boole
     throw new Error(`phase ${l.status?.phase}: ${l.status?.message}`);
   }, timeoutMs, 300);
 const escrow = () => LeaseEscrow__factory.connect(chain.escrow, chain.provider);
+/** The value of the operator's series `name` for this test's pool (and `event`, if given), or undefined. */
+const metric = async (name: string, event?: string): Promise<number | undefined> => {
+  const text = await (await fetch(`${op.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`pool="${POOL}"`) && (event === undefined || l.includes(`event="${event}"`)));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+};
 const events = (name: string) => kubectl(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
 
 async function applyPool(lendIdleGpus: boolean): Promise<void> {
@@ -114,6 +120,9 @@ test('once the pool lends idle GPUs it runs on them at the floor, locking its wh
   expect(await kubectl(['get', 'gpupool', POOL, '-o', 'wide'])).toMatch(/LENT/);
   expect(await kubectl(['get', 'computelease', 'cheap', '-n', ns, '-o', 'wide'])).toMatch(/LENT[\s\S]*true/);
   expect(await events('cheap')).toContain('Lent');
+  expect(await eventually('lent GPUs metric', async () => ((await metric('pinfi_pool_lent_gpus')) === 4 ? 4 : undefined))).toBe(4);
+  expect(await metric('pinfi_preemptible_events_total', 'lent')).toBe(1);
+  expect(await metric('pinfi_preemptible_events_total', 'preempted')).toBeUndefined();
   lentAt = lent;
 });
 
@@ -139,6 +148,7 @@ test('a priced lease pre-empts it: the pod goes at once, the time it ran is kept
   await eventually('the pre-empted pod is evicted', async () => ((await core.listNamespacedPod({ namespace: ns })).items.some((p) => p.metadata?.name === 'cheap-worker' && !p.metadata.deletionTimestamp) ? undefined : true));
   expect(await events('cheap')).toContain('Preempted');
   expect(await events('cheap-worker')).toContain('LeasePreempted');
+  expect(await metric('pinfi_preemptible_events_total', 'preempted')).toBe(1);
 });
 
 test('when the priced lease ends, the pre-empted one resumes for the rest of its time, still lent', async () => {
@@ -152,6 +162,7 @@ test('when the priced lease ends, the pre-empted one resumes for the rest of its
   const left = 600 - (back.status?.secondsRun ?? 0);
   expect(Date.parse(back.status?.endTime ?? '') - Date.parse(second?.addedAt ?? '')).toBe(left * 1000);
   expect(await events('cheap')).toContain('Resumed');
+  expect(await metric('pinfi_preemptible_events_total', 'resumed')).toBe(1);
 });
 
 test('deleted, it settles at the floor for the GPU-seconds it ran, and the rest of its limit is refunded', async () => {
@@ -196,6 +207,7 @@ test('a lent lease becomes a priced one on the same GPUs once the price for the 
   expect(priced.status?.endTime).toBe(lent.status?.endTime); // same lease, same end
   expect(priced.status?.conditions?.find((c) => c.type === 'Quoted')?.reason).toBe('WithinLimit');
   expect(await events('patient')).toContain('Priced');
+  expect(await metric('pinfi_preemptible_events_total', 'priced')).toBe(1);
   const pool = await eventually('pool counts it leased', async () => {
     const p = JSON.parse(await kubectl(['get', 'gpupool', POOL, '-o', 'json'])) as GpuPool;
     return p.status?.leased === 4 && p.status.lent === 0 ? p : undefined;

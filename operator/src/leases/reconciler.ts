@@ -53,7 +53,11 @@ export type LeaseReconcilerDeps = {
   clock: Clock;
   hooks?: LeaseHooks;
   onChainError?(kind: string): void;
+  /** A pre-emptible lease in `pool` was lent GPUs, pre-empted, resumed, or turned priced. */
+  onLending?(pool: string, event: LendingEvent): void;
 };
+
+export type LendingEvent = 'lent' | 'preempted' | 'resumed' | 'priced';
 
 type Step = { lease: ComputeLease } | { wait: number | undefined };
 
@@ -200,6 +204,7 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
             for (const e of evicted) {
               await write(e.lease, e.status);
               deps.recorder.normal(e.lease, 'Preempted', e.status.message ?? 'pre-empted');
+              deps.onLending?.(name, 'preempted');
             }
             next = await write(lease, st);
           } catch (err) {
@@ -208,6 +213,7 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
           }
           if (resume) {
             deps.recorder.normal(lease, 'Resumed', st.message ?? 'resumed');
+            deps.onLending?.(name, 'resumed');
             await deps.hooks?.onActive?.(next);
           } else deps.recorder.normal(lease, 'Reserved', `${r.quote.total} locked price for ${lease.spec.gpus} GPUs on ${choice.reservation.map((x) => `${x.node} (${x.gpus})`).join(', ')}`);
           return { lease: next };
@@ -243,6 +249,7 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
               throw err;
             }
             deps.recorder.normal(lease, resume ? 'Resumed' : 'Lent', st.message ?? 'lent');
+            deps.onLending?.(name, resume ? 'resumed' : 'lent');
             if (resume) await deps.hooks?.onActive?.(next);
             return { lease: next };
           };
@@ -412,6 +419,7 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
       const st = nextStatus(lease, 'Active', nowMs, [ok('Quoted', 'WithinLimit', msg), ok('Ready', 'Active', msg)], { reservation, preemptible: false, quote });
       const next = await write(lease, st);
       deps.recorder.normal(lease, 'Priced', msg);
+      deps.onLending?.(name, 'priced');
       return { lease: next };
     });
   }

@@ -8,6 +8,7 @@ export type PoolMetrics = {
   free: Gauge<'pool'>;
   allocatable: Gauge<'pool'>;
   leased: Gauge<'pool'>;
+  lent: Gauge<'pool'>;
   statusWrites: Counter<'kind'>;
 };
 
@@ -20,6 +21,7 @@ export function poolMetrics(registry: Registry): PoolMetrics {
     free: g('pinfi_pool_free_gpus', 'Free GPUs of the pool (F)'),
     allocatable: g('pinfi_pool_allocatable_gpus', 'Allocatable GPUs of Ready, schedulable member nodes (N)'),
     leased: g('pinfi_pool_leased_gpus', 'GPUs held by active leases'),
+    lent: g('pinfi_pool_lent_gpus', 'GPUs lent to pre-emptible leases at the floor (counted as free on the curve)'),
     statusWrites: registerOnce(
       registry,
       'pinfi_status_writes_total',
@@ -29,5 +31,5 @@ export function poolMetrics(registry: Registry): PoolMetrics {
 }
 
 export function forgetPool(m: PoolMetrics, pool: string): void {
-  for (const g of [m.spotPrice, m.utilization, m.free, m.allocatable, m.leased]) g.remove({ pool });
+  for (const g of [m.spotPrice, m.utilization, m.free, m.allocatable, m.leased, m.lent]) g.remove({ pool });
 }

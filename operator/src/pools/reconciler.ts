@@ -147,6 +147,7 @@ export function makePoolReconciler(deps: PoolReconcilerDeps) {
     m.free.set({ pool: ref.name }, inv.free);
     m.allocatable.set({ pool: ref.name }, inv.allocatable);
     m.leased.set({ pool: ref.name }, inv.leased);
+    m.lent.set({ pool: ref.name }, lent);
 
     if (structuralChange || drifted) {
       const since = nowMs - (lastWrite.get(key) ?? Number.NEGATIVE_INFINITY);
