@@ -42,13 +42,13 @@ describe('pinfi simulate', () => {
     cmd.action((flags) => {
       seen = configFrom(flags);
     });
-    await cmd.parseAsync(['--seeds', '2', '--policies', 'amm@0.5,fixed', '--capacity-scale', '0.01', '--single-pool', '--target-utilization', '0.95', '--term-hours', '24', '--preemptible', 'restart'], { from: 'user' });
+    await cmd.parseAsync(['--seeds', '2', '--policies', 'amm@0.5,fixed', '--capacity-scale', '0.01', '--single-pool', '--target-utilization', '0.95', '--term-hours', '24', '--renew-at', 'level', '--preemptible', 'restart'], { from: 'user' });
     expect(seen).toMatchObject({
       seeds: [1, 2],
       policies: [{ kind: 'amm', floor: 0.5 }, { kind: 'fixed' }],
       capacityScale: 0.01,
       singlePool: true,
-      amm: { targetUtilizationPpm: 950_000, termSeconds: 86_400, preemptible: 'restart' },
+      amm: { targetUtilizationPpm: 950_000, termSeconds: 86_400, renewAt: 'level', preemptible: 'restart' },
       fractional: 'shared',
     });
     expect((seen as { nodes: string }).nodes).toMatch(/shared\/data\/alibaba-openb-2023\/openb_node_list_gpu_node\.csv$/);

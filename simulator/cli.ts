@@ -130,6 +130,7 @@ type Flags = {
   targetUtilization?: number;
   responseHours?: number;
   termHours?: number;
+  renewAt?: 'quote' | 'level';
   preemptible?: 'checkpoint' | 'restart';
   sampleHours: number;
   goals?: boolean;
@@ -145,6 +146,7 @@ export function configFrom(flags: Flags): SimulateConfig {
     ...(flags.targetUtilization !== undefined ? { targetUtilizationPpm: Math.round(flags.targetUtilization * 1e6) } : {}),
     ...(flags.responseHours !== undefined ? { responseTimeSeconds: Math.round(flags.responseHours * 3600) } : {}),
     ...(flags.termHours !== undefined ? { termSeconds: Math.round(flags.termHours * 3600) } : {}),
+    ...(flags.renewAt !== undefined ? { renewAt: flags.renewAt } : {}),
     ...(flags.preemptible !== undefined ? { preemptible: flags.preemptible } : {}),
   };
   const nodeColumns: NodeColumns = {
@@ -278,6 +280,7 @@ export function createSimulateCommand(io: SimulateIo = nodeIo): Command {
     .option('--target-utilization <u>', 'AMM target utilisation (engine default 0.9; 0.7 with --preemptible)', positive('target utilisation', 0.999999))
     .option('--response-hours <h>', 'AMM response time, hours (engine default 6; 24 with --preemptible)', positive('response time'))
     .option('--term-hours <h>', 'AMM term pricing: leases lock their price for this long, then renew at the then quote or are cut (with --preemptible: run on pre-emptibly) (default: off)', positive('term'))
+    .addOption(new Option('--renew-at <price>', 'with --term-hours: a renewal pays the quote, or the lower of the quote and the pool\'s level (the price at target utilisation) (default: quote)').choices(['quote', 'level']))
     .addOption(
       new Option('--preemptible <resume>', 'AMM: waiting buyers run pre-emptibly on idle GPUs at the floor; an evicted job resumes (checkpoint) or starts over (restart); the pool starts from the engine\'s pre-emptible defaults (default: off)').choices([
         'checkpoint',

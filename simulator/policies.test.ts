@@ -92,6 +92,15 @@ describe('amm with term pricing: a long lease renews at the then quote, or is cu
     expect(r.total.gpuHours).toBeCloseTo(12, 12);
   });
 
+  test('renewing at the level, A worth 1.5 keeps its GPU: e^{1/120} = 1.0084 in the peak, the floor after it', () => {
+    // The level is the spot price at target utilisation, floor · K / kFloor: K has risen by
+    // e^{1/120} while the pool was full; by 2 h it has decayed back to kFloor (clamped there).
+    const r = run(ammMarket(ctx, { floor: 1, params: { termSeconds: 3600, renewAt: 'level' } }), trace(1.5), ctx, opts);
+    expect(r.total).toMatchObject({ served: 3, cut: 0 });
+    expect(Number(r.total.paid) / 1e6).toBeCloseTo(1 + Math.exp(1 / 120) + 1 + 8 + 2, 4);
+    expect(r.total.gpuHours).toBeCloseTo(12, 12);
+  });
+
   test('worth 1.5: A declines 2.0167 and is cut after its first hour', () => {
     const r = run(ammMarket(ctx, { floor: 1, params: { termSeconds: 3600 } }), trace(1.5), ctx, { ...opts, horizon: 7200 });
     expect(r.total).toMatchObject({ served: 3, cut: 1 });

@@ -26,6 +26,7 @@ import {
   defaultParams,
   evictions,
   idleGpus,
+  kFloor,
   lentCost,
   openPool,
   quote,
@@ -53,6 +54,13 @@ export type AmmParams = Partial<Pick<PoolParams, 'targetUtilizationPpm' | 'respo
    */
   readonly termSeconds?: number;
   /**
+   * term pricing: what a renewal pays per GPU-hour. `quote` (default): the quote a new lease of its
+   * GPUs gets. `level`: the lower of that quote and the pool's level, the spot price at target
+   * utilisation (K / X*², the integral controller's state), so an incumbent pays for sustained
+   * demand and not for the last GPUs' spike.
+   */
+  readonly renewAt?: 'quote' | 'level';
+  /**
    * lease model, not a pricing parameter: waiting buyers run pre-emptibly on idle GPUs at the
    * floor; an evicted job waits again for the rest of its duration (`checkpoint`) or for all of
    * it (`restart`). Default: off.
@@ -69,7 +77,7 @@ export type AmmOptions = {
 export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
   const params = ctx.pools.map((pool, i) => {
     const floor = BigInt(Math.max(1, Math.ceil((options.floor * ctx.reference[i]!) / UNITS_PER_GPU)));
-    const { ceilingMultiple, depthPpm, termSeconds: _, preemptible: _p, ...rest } = options.params ?? {};
+    const { ceilingMultiple, depthPpm, termSeconds: _, preemptible: _p, renewAt: _r, ...rest } = options.params ?? {};
     const ceiling = ceilingMultiple ? { ceiling: floor * BigInt(ceilingMultiple) } : {};
     const depth = depthPpm === undefined ? {} : { depth: Math.max(1, Math.ceil((pool.units * depthPpm) / 1e6)) };
     return defaultParams(floor, pool.units, { feeBps: ctx.feeBps, ...ceiling, ...depth, ...rest }, options.params?.preemptible ? PREEMPTIBLE_DEFAULTS : DEFAULTS);
@@ -89,6 +97,7 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
   /** what `seconds` of the task are worth on pool `i`: `orderValue` for a term */
   const termValue = (task: SimTask, i: number, seconds: number): number =>
     (task.multiplier * ctx.reference[i]! * task.units * seconds) / (UNITS_PER_GPU * 3600);
+  const renewAt = options.params?.renewAt ?? 'quote';
   const preemption = options.params?.preemptible;
   const floors = params.map((p) => Number(p.floor) * UNITS_PER_GPU);
   /** per pool: the pre-emptible leases running on its idle GPUs, in the order they started */
@@ -166,13 +175,14 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
       // released and re-taken at once: the quote of a new lease of these GPUs for the next term
       const freed = release(at(i, now), params[i]!, sale.task.units);
       const r = take(freed, params[i]!, sale.task.units, seconds);
-      if (!r.ok || termValue(sale.task, i, seconds) - Number(r.quote.total) < 0) {
+      const paid = r.ok && renewAt === 'level' ? minBig(r.quote.total, costAtLevel(freed, params[i]!, sale.task.units, seconds)) : r.ok ? r.quote.total : 0n;
+      if (!r.ok || termValue(sale.task, i, seconds) - Number(paid) < 0) {
         states[i] = freed;
         return undefined;
       }
       states[i] = r.state;
       const { until: _, ...rest } = sale;
-      return until === undefined ? { ...rest, paid: r.quote.total } : { ...rest, paid: r.quote.total, until };
+      return until === undefined ? { ...rest, paid } : { ...rest, paid, until };
     },
     price(pool: number, now: number): number | undefined {
       const s = at(pool, now);
@@ -215,4 +225,17 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
       return priced;
     },
   };
+}
+
+const minBig = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
+/**
+ * `units` for `seconds` at the pool's level, the spot price at target utilisation: floor · K /
+ * kFloor (kFloor is the K at which that price is the floor), capped at the ceiling; rounded up.
+ */
+function costAtLevel(state: PoolState, params: PoolParams, units: number, seconds: number): bigint {
+  const unitSeconds = BigInt(units) * BigInt(seconds);
+  const den = kFloor(params, state.allocatable) * 3600n;
+  const atLevel = (params.floor * state.k * unitSeconds + den - 1n) / den;
+  return minBig(atLevel, (params.ceiling * unitSeconds + 3599n) / 3600n);
 }
