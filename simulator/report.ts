@@ -272,7 +272,7 @@ export function casesMarkdown(cases: readonly CaseResult[]): string {
 /** One row per scenario, seed and compared price. */
 export function casesCsv(cases: readonly CaseResult[]): string {
   const rows: (string | number)[][] = [
-    ['scenario', 'seed', 'efficiency', 'best_welfare_price', 'best_revenue_price', 'level', 'fixed_paid', 'amm_paid', 'revenue_ratio', 'fixed_welfare', 'amm_welfare', 'welfare_ratio', 'fixed_waited', 'fixed_served', 'hindsight_one_ratio', 'hindsight_one_level', 'hindsight_weekly_ratio', 'hindsight_weekly_levels'],
+    ['scenario', 'seed', 'efficiency', 'best_welfare_price', 'best_revenue_price', 'level', 'fixed_paid', 'amm_paid', 'revenue_ratio', 'fixed_welfare', 'amm_welfare', 'welfare_ratio', 'fixed_waited', 'fixed_served', 'hindsight_one_ratio', 'hindsight_one_level', 'hindsight_weekly_ratio', 'hindsight_weekly_levels', 'hindsight_best_ratio'],
   ];
   for (const c of cases) {
     for (const x of c.comparisons) {
@@ -295,6 +295,7 @@ export function casesCsv(cases: readonly CaseResult[]): string {
         x.hindsightOneLevel ?? '',
         x.hindsightRatio ?? '',
         x.hindsightLevels?.join(' ') ?? '',
+        x.hindsightBestRatio ?? '',
       ]);
     }
   }
