@@ -3,7 +3,8 @@
 // funded demo payers, the operator, the scheduler extension as the chart runs it (extender,
 // admission webhook, a second kube-scheduler), the example pools and leases, and a seeded demand
 // stream. Every lease gets one pod, which the webhook, the operator and the `pinfi` scheduler
-// place on the lease's reserved GPUs.
+// place on the lease's reserved GPUs; `keepWorkloads` recreates it after a pre-emption, as a
+// Job controller would.
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import { freePort } from '../test/env/ports.js';
 import { repoRoot, runDir } from '../test/env/paths.js';
 import { address, ESCROW_ADDRESS, OPERATOR_KEY, PAYER_KEYS, PROVIDER_KEYS, TOKEN_ADDRESS } from './accounts.js';
 import { DemandStream, type DemoLease } from './demand.js';
+import { leasesMissingPods } from './workloads.js';
 import { startLocalScheduling, type LocalScheduling } from './scheduling.js';
 import { uniform } from '../operator/src/market/testing/prng.js';
 
@@ -114,7 +116,9 @@ export async function startLocalMarket(opts: LocalMarketOptions): Promise<LocalM
     const applyLease = async (lease: ComputeLease): Promise<void> => {
       const ns = lease.metadata?.namespace as (typeof NAMESPACES)[number];
       const name = lease.metadata?.name ?? '';
-      await env.cluster.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'pinfi.io/v1alpha1', kind: 'ComputeLease', ...lease }));
+      // labelled as the market's own, so that keepWorkloads looks after its pod and no one else's
+      const labels = { ...lease.metadata?.labels, 'pinfi.io/demo': 'true' };
+      await env.cluster.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'pinfi.io/v1alpha1', kind: 'ComputeLease', ...lease, metadata: { ...lease.metadata, labels } }));
       const uid = (await env.cluster.kubectl(['get', 'computelease', name, '-n', ns, '-o', 'jsonpath={.metadata.uid}'])).trim();
       const payerKey = PAYER_KEYS[ns];
       const secret = await authorizationSecret(chain, payerKey, lease.spec.payer.authorizationSecretRef.name, {
@@ -139,6 +143,34 @@ export async function startLocalMarket(opts: LocalMarketOptions): Promise<LocalM
 }
 
 /** Runs the demand stream until `signal` aborts: arrivals, and some cancellations. */
+/** Every few seconds until `signal` aborts: a pod again for each of the market's leases (label pinfi.io/demo) that is not over and has none (workloads.ts). */
+export async function keepWorkloads(m: LocalMarket, signal: AbortSignal, onError: (e: unknown) => void, everyMs = 5_000): Promise<void> {
+  const core = m.kubeConfig.makeApiClient(CoreV1Api);
+  while (!signal.aborted) {
+    try {
+      const leases: ComputeLease[] = [];
+      const pods = new Map<string, Set<string>>();
+      for (const ns of NAMESPACES) {
+        leases.push(...(JSON.parse(await m.env.cluster.kubectl(['get', 'computeleases', '-n', ns, '-l', 'pinfi.io/demo=true', '-o', 'json'])) as { items: ComputeLease[] }).items);
+        const list = await core.listNamespacedPod({ namespace: ns, labelSelector: 'pinfi.io/demo=true' });
+        pods.set(ns, new Set(list.items.map((p) => p.metadata?.labels?.['pinfi.io/lease'] ?? '')));
+      }
+      for (const l of leasesMissingPods(leases, (ns) => pods.get(ns) ?? new Set())) {
+        const ns = l.metadata?.namespace ?? '';
+        await core.createNamespacedPod({ namespace: ns, body: leasePod(ns, l.metadata?.name ?? '', l.metadata?.uid ?? '') }).catch((e: unknown) => {
+          if ((e as { code?: number }).code !== 409) throw e; // the evicted pod is still terminating: next round
+        });
+      }
+    } catch (e) {
+      if (!signal.aborted) onError(e);
+    }
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, everyMs);
+      signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+    });
+  }
+}
+
 export async function runDemand(m: LocalMarket, perMinute: number, seed: number, signal: AbortSignal, onError: (e: unknown) => void): Promise<void> {
   const pools = [
     { name: 'a100', floor: 2_000_000n, weight: 3 },

@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
 import { openbNodeSet, smallNodeSet, type OpenbModel } from '../test/env/gpu-nodes.js';
 import { repoRoot } from '../test/env/paths.js';
-import { runDemand, startLocalMarket } from '../local-market/market.js';
+import { keepWorkloads, runDemand, startLocalMarket } from '../local-market/market.js';
 import { MarketSampler } from '../local-market/state.js';
 import { renderTerminal } from '../local-market/view-terminal.js';
 import { startWebView } from '../local-market/view-web.js';
@@ -45,7 +45,8 @@ async function main(): Promise<void> {
   sampler.run(2_000, stop.signal);
   const web = o.ui ? await startWebView(sampler, o.uiPort) : undefined;
   const errors: string[] = [];
-  const demand = o.demand > 0 ? runDemand(market, o.demand, o.seed, stop.signal, (e) => errors.push(String((e as Error).message ?? e).slice(0, 200))) : Promise.resolve();
+  const onError = (e: unknown) => errors.push(String((e as Error).message ?? e).slice(0, 200));
+  const demand = Promise.all([o.demand > 0 ? runDemand(market, o.demand, o.seed, stop.signal, onError) : undefined, keepWorkloads(market, stop.signal, onError)]);
   const header = [
     'PinFi local market — Ctrl-C stops everything',
     `  kubectl:  export KUBECONFIG=${market.env.cluster.kubeconfig}   (kubectl get gpupools; kubectl get computeleases -A)`,

@@ -16,7 +16,7 @@ import { deployChainMarket, testPoolYaml, type ChainMarket } from '../env/market
 import { createNodes, waitNodesReady } from '../env/nodes-io.js';
 import { freePort } from '../env/ports.js';
 import { startOperatorProcess, type OperatorProcess } from '../env/operator-process.js';
-import { deleteNamespace, eventually, kubectl, newNamespace, removeLeasesAndPool, testKubeConfig, testKubeconfigPath, testRpcUrl } from '../env/testing.js';
+import { deleteNamespace, eventually, kubectl, leaseReader, newNamespace, removeLeasesAndPool, testKubeConfig, testKubeconfigPath, testRpcUrl } from '../env/testing.js';
 import { account, kubectlPinfi, ok, pinfi, tempDir, type CliResult } from './run.js';
 
 const kc = testKubeConfig();
@@ -35,16 +35,7 @@ let provider: Awaited<ReturnType<typeof account>>;
 let inNs: string[];
 let chainEnv: NodeJS.ProcessEnv;
 
-async function getLease(name: string): Promise<ComputeLease> {
-  return JSON.parse(await kubectl(['get', 'computelease', name, '-n', ns, '-o', 'json'])) as ComputeLease;
-}
-
-function untilLease(name: string, what: string, pred: (l: ComputeLease) => boolean, timeoutMs = 60_000): Promise<ComputeLease> {
-  return eventually(`${name}: ${what}`, async () => {
-    const l = await getLease(name);
-    return pred(l) ? l : undefined;
-  }, timeoutMs, 300);
-}
+const { getLease, untilLease } = leaseReader(() => ns);
 
 const json = <T>(r: CliResult): T => JSON.parse(r.stdout) as T;
 

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { JsonRpcProvider } from 'ethers';
+import type { ComputeLease } from '../../operator/src/api/types.js';
 import { anvilProvider } from './anvil.js';
 import { kubectlRun } from './cluster.js';
 
@@ -72,4 +73,22 @@ export async function eventually<T>(what: string, fn: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+export type LeaseReader = {
+  getLease(name: string): Promise<ComputeLease>;
+  /** Waits for the lease to satisfy `pred`; a time-out says which phase and message it was left in. */
+  untilLease(name: string, what: string, pred: (l: ComputeLease) => boolean, timeoutMs?: number): Promise<ComputeLease>;
+};
+
+/** Reads the ComputeLeases of namespace `ns()` (a function: test files create theirs in beforeAll). */
+export function leaseReader(ns: () => string): LeaseReader {
+  const getLease = async (name: string): Promise<ComputeLease> => JSON.parse(await kubectl(['get', 'computelease', name, '-n', ns(), '-o', 'json'])) as ComputeLease;
+  const untilLease = (name: string, what: string, pred: (l: ComputeLease) => boolean, timeoutMs = 60_000): Promise<ComputeLease> =>
+    eventually(`${name}: ${what}`, async () => {
+      const l = await getLease(name);
+      if (pred(l)) return l;
+      throw new Error(`phase ${l.status?.phase ?? 'none'}: ${l.status?.message ?? ''}`);
+    }, timeoutMs, 300);
+  return { getLease, untilLease };
 }

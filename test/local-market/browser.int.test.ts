@@ -100,6 +100,18 @@ test('lease pods go through the admission webhook and are placed by the second k
   expect(events.items.map((e) => [e.reportingComponent || e.source?.component, e.message])).toEqual([['pinfi', `Successfully assigned team-a/train-a100-0 to ${pod.spec?.nodeName}`]]);
 });
 
+test('a lease pod that goes away, as a pre-empted lease\'s pod is evicted, comes back and is placed on the lease\'s GPUs again', async () => {
+  const before = JSON.parse(await kubectl(['get', 'pod', 'train-a100-0', '-n', 'team-a', '-o', 'json'])) as V1Pod;
+  await kubectl(['delete', 'pod', 'train-a100-0', '-n', 'team-a', '--wait=true']);
+  const again = await eventually('train-a100-0 recreated and bound', async () => {
+    const p = JSON.parse(await kubectl(['get', 'pod', 'train-a100-0', '-n', 'team-a', '-o', 'json'])) as V1Pod;
+    return p.metadata?.uid !== before.metadata?.uid && p.spec?.nodeName ? p : undefined;
+  }, 60_000, 1_000);
+  const lease = JSON.parse(await kubectl(['get', 'computelease', 'train-a100', '-n', 'team-a', '-o', 'json'])) as { status: { reservation: { node: string }[] } };
+  expect(lease.status.reservation.map((r) => r.node)).toContain(again.spec?.nodeName);
+  expect(again.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'ComputeLease', name: 'train-a100' });
+});
+
 test('a lease created and signed with kubectl pinfi runs, ends, settles, and its settlement shows on the page with its transaction hash', async () => {
   writeFileSync(join(cwd, 'payer.key'), `${PAYER_KEYS['team-a']}\n`, { mode: 0o600 });
   const created = await shell(market, 'kubectl pinfi lease quick --pool t4 --gpus 1 --duration 1m -n team-a --key-file payer.key', cwd);

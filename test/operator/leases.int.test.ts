@@ -14,7 +14,7 @@ import { OPENB_MODELS } from '../env/gpu-nodes.js';
 import { authorizationSecret, deployChainMarket, fundPayer, testPoolYaml, type ChainMarket } from '../env/market-fixture.js';
 import { createNodes, waitNodesReady } from '../env/nodes-io.js';
 import { startOperatorProcess, type OperatorProcess } from '../env/operator-process.js';
-import { deleteNamespace, eventually, kubectl, newNamespace, removeLeasesAndPool, testKubeConfig, testKubeconfigPath, testRpcUrl } from '../env/testing.js';
+import { deleteNamespace, eventually, kubectl, leaseReader, newNamespace, removeLeasesAndPool, testKubeConfig, testKubeconfigPath, testRpcUrl } from '../env/testing.js';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -28,16 +28,7 @@ let chain: ChainMarket;
 let op: OperatorProcess;
 let ns: string;
 
-async function getLease(name: string): Promise<ComputeLease> {
-  return JSON.parse(await kubectl(['get', 'computelease', name, '-n', ns, '-o', 'json'])) as ComputeLease;
-}
-
-function untilLease(name: string, what: string, pred: (l: ComputeLease) => boolean, timeoutMs = 60_000): Promise<ComputeLease> {
-  return eventually(`${name}: ${what}`, async () => {
-    const l = await getLease(name);
-    return pred(l) ? l : undefined;
-  }, timeoutMs, 300);
-}
+const { getLease, untilLease } = leaseReader(() => ns);
 
 async function applyLease(name: string, spec: Partial<ComputeLease['spec']> = {}): Promise<ComputeLease> {
   await kubectl(['apply', '-n', ns, '-f', '-'], stringify({

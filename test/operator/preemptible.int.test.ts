@@ -15,7 +15,7 @@ import { OPENB_MODELS } from '../env/gpu-nodes.js';
 import { deployChainMarket, fundPayer, leaseAuthorizationSecret, testPoolYaml, type ChainMarket } from '../env/market-fixture.js';
 import { createNodes, waitNodesReady } from '../env/nodes-io.js';
 import { startOperatorProcess, type OperatorProcess } from '../env/operator-process.js';
-import { deleteNamespace, eventually, kubectl, newNamespace, removeLeasesAndPool, testKubeConfig, testKubeconfigPath, testRpcUrl } from '../env/testing.js';
+import { deleteNamespace, eventually, kubectl, leaseReader, newNamespace, removeLeasesAndPool, testKubeConfig, testKubeconfigPath, testRpcUrl } from '../env/testing.js';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -30,14 +30,7 @@ let chain: ChainMarket;
 let op: OperatorProcess;
 let ns: string;
 
-const getLease = async (name: string) => JSON.parse(await kubectl(['get', 'computelease', name, '-n', ns, '-o', 'json'])) as ComputeLease;
-/** Waits for the lease to satisfy `pred`; on time-out the error says where it stood. */
-const untilLease = (name: string, what: string, pred: (l: ComputeLease) => boolean, timeoutMs = 60_000) =>
-  eventually(`${name}: ${what}`, async () => {
-    const l = await getLease(name);
-    if (pred(l)) return l;
-    throw new Error(`phase ${l.status?.phase}: ${l.status?.message}`);
-  }, timeoutMs, 300);
+const { getLease, untilLease } = leaseReader(() => ns);
 const escrow = () => LeaseEscrow__factory.connect(chain.escrow, chain.provider);
 /** The value of the operator's series `name` for this test's pool (and `event`, if given), or undefined. */
 const metric = async (name: string, event?: string): Promise<number | undefined> => {
