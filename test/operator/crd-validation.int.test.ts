@@ -58,6 +58,11 @@ test.each([
   ['a bad resource name', pool({ resourceName: 'amd.com/gpu' }), /resourceName.*should match/],
   ['a zero response time', pool({}, { responseTime: '0s' }), /responseTime must be at least 1m/],
   ['min duration above max', pool({ leases: { minDuration: '10h', maxDuration: '1h' } }), /minDuration must not exceed maxDuration/],
+  ['a lending cap in GPUs', pool({ leases: { lendIdleGpus: true, maxLent: 8 } }), /^accepted$/],
+  ['a lending cap as a share', pool({ leases: { lendIdleGpus: true, maxLent: '50%' } }), /^accepted$/],
+  ['a lending cap above 100%', pool({ leases: { maxLent: '150%' } }), /maxLent must be a whole number of GPUs \(0 or more\) or a percentage from 0% to 100%/],
+  ['a lending cap in words', pool({ leases: { maxLent: 'half' } }), /maxLent must be a whole number of GPUs/],
+  ['a negative lending cap', pool({ leases: { maxLent: -1 } }), /maxLent must be a whole number of GPUs/],
 ])('GpuPool with %s', async (_what, obj, want) => {
   expect(await dryRun(obj)).toMatch(want);
 });

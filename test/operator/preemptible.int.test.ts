@@ -40,8 +40,8 @@ const metric = async (name: string, event?: string): Promise<number | undefined>
 };
 const events = (name: string) => kubectl(['get', 'events', '-n', ns, '--field-selector', `involvedObject.name=${name}`, '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
 
-async function applyPool(lendIdleGpus: boolean): Promise<void> {
-  await kubectl(['apply', '-f', '-'], testPoolYaml(POOL, { suite, token: chain.token, pricing: { floorPrice: FLOOR.toString() }, leases: { lendIdleGpus } }));
+async function applyPool(lendIdleGpus: boolean, more: { maxLent?: number | string } = {}): Promise<void> {
+  await kubectl(['apply', '-f', '-'], testPoolYaml(POOL, { suite, token: chain.token, pricing: { floorPrice: FLOOR.toString() }, leases: { lendIdleGpus, ...more } }));
 }
 
 /** Applies a lease and signs its authorisation for exactly its limit. */
@@ -210,6 +210,24 @@ test('a lent lease becomes a priced one on the same GPUs once the price for the 
   await eventually('patient gone', async () => ((await kubectl(['get', 'computeleases', '-n', ns, '-o', 'name'])).includes('/patient') ? undefined : true), 60_000);
   await core.deleteNode({ name: `${NODE}-b` });
 }, 180_000);
+
+test('a pool that caps lending (maxLent) lends up to its cap, and a lease that would pass it waits, saying why', async () => {
+  await applyPool(true, { maxLent: '50%' }); // 2 of the 4 GPUs
+  const small = { ...CHEAP, gpus: 2 };
+  await leaseSigned('half', small, (FLOOR * 2n * 600n) / 3600n);
+  await untilLease('half', 'Active on lent GPUs', (l) => l.status?.phase === 'Active' && l.status.preemptible === true);
+  await leaseSigned('over', CHEAP, CHEAP_LIMIT);
+  const over = await untilLease('over', 'waiting at the cap', (l) => l.status?.conditions?.some((c) => c.type === 'Ready' && c.reason === 'LendingLimit') === true);
+  expect(over.status?.phase).toBe('Waiting');
+  expect(over.status?.message).toMatch(/lends at most 2 GPUs \(spec.leases.maxLent\) and 2 are lent/);
+  expect(over.status?.chain?.openTx).toBeUndefined(); // nothing locked for it
+  expect(await events('over')).toContain('LendingLimit');
+  const pool = JSON.parse(await kubectl(['get', 'gpupool', POOL, '-o', 'json'])) as GpuPool;
+  expect(pool.status).toMatchObject({ lent: 2, leased: 0 });
+  await kubectl(['delete', 'computelease', 'half', 'over', '-n', ns, '--wait=false']);
+  await eventually('both gone', async () => ((await kubectl(['get', 'computeleases', '-n', ns, '-o', 'name'])).match(/\/(half|over)$/m) ? undefined : true), 60_000);
+  await applyPool(true);
+}, 120_000);
 
 test('killed again and again around a pre-emption, the operator converges: one open, one pre-emption, one settlement each', async () => {
   const lent = await leaseSigned('batch', CHEAP, CHEAP_LIMIT);

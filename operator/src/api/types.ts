@@ -31,6 +31,8 @@ export type GpuPoolSpec = {
      * curve then starts from the engine's PREEMPTIBLE_DEFAULTS.
      */
     lendIdleGpus?: boolean;
+    /** With lendIdleGpus: the most GPUs lent at one time, a count or a percentage of allocatable ("50%"). */
+    maxLent?: number | string;
   };
   allowedNamespaces?: string[];
 };

@@ -2,7 +2,7 @@
 // is left, what a metered lease owes, and what the ledger says is lent. Hand-checked numbers.
 import type { ComputeLease, ComputeLeaseStatus, Reservation } from '../api/types.js';
 import { ReservationLedger } from './ledger.js';
-import { chooseEvictions, lentTerms, limitPerGpuHour, remainingSeconds, secondsRunAt, type Evictable } from './lent.js';
+import { chooseEvictions, lendingCap, lentTerms, limitPerGpuHour, remainingSeconds, secondsRunAt, type Evictable } from './lent.js';
 import { chargedUntil, settlementPlan } from './settlement-plan.js';
 
 const T0 = Date.parse('2026-12-01T00:00:00Z');
@@ -124,5 +124,23 @@ describe('the ledger and lent leases', () => {
     l.record('team-a/lent', 'a100', []);
     expect(l.lent('a100')).toEqual([]);
     expect(Object.fromEntries(l.heldByNode('a100'))).toEqual({});
+  });
+});
+
+describe('lendingCap: spec.leases.maxLent as a count or a share of the pool', () => {
+  test.each([
+    [undefined, 10, Infinity],
+    [4, 10, 4],
+    [0, 10, 0],
+    ['50%', 10, 5],
+    ['33%', 10, 3], // rounded down
+    ['100%', 7, 7],
+    ['0%', 7, 0],
+  ] as const)('%p of %i GPUs lends at most %p', (maxLent, allocatable, cap) => {
+    expect(lendingCap(maxLent, allocatable)).toBe(cap);
+  });
+
+  test('anything else is refused (the CRD rejects it first)', () => {
+    expect(() => lendingCap('half', 10)).toThrow(/maxLent must be a number or a percentage/);
   });
 });

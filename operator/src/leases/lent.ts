@@ -19,6 +19,18 @@ export function limitPerGpuHour(lease: ComputeLease): bigint {
   return gpuSeconds === 0n ? 0n : (BigInt(lease.spec.maxPrice.total ?? '0') * 3600n) / gpuSeconds;
 }
 
+/**
+ * The most GPUs a pool lends at one time (spec.leases.maxLent): a count, or a percentage of its
+ * allocatable GPUs rounded down. Infinity when it sets none.
+ */
+export function lendingCap(maxLent: number | string | undefined, allocatable: number): number {
+  if (maxLent === undefined) return Infinity;
+  if (typeof maxLent === 'number') return Math.max(0, Math.floor(maxLent));
+  const m = /^(\d{1,3})%$/.exec(maxLent);
+  if (!m) throw new RangeError(`maxLent must be a number or a percentage, not ${JSON.stringify(maxLent)}`);
+  return Math.floor((allocatable * Math.min(100, Number(m[1]))) / 100);
+}
+
 /** Seconds of the lease's duration not yet run (all of it before its first segment). */
 export function remainingSeconds(lease: ComputeLease, status: ComputeLeaseStatus | undefined = lease.status): number {
   return Math.max(0, (parseDuration(lease.spec.duration) ?? 0) - (status?.secondsRun ?? 0));

@@ -26,7 +26,7 @@ import { nextStatus, notOk, ok } from './conditions.js';
 import type { ReservationLedger } from './ledger.js';
 import { place, type PlaceableNode } from './placement.js';
 import { chargedUntil, settlementPlan } from './settlement-plan.js';
-import { chooseEvictions, lentTerms, limitPerGpuHour, remainingSeconds, secondsRunAt } from './lent.js';
+import { chooseEvictions, lendingCap, lentTerms, limitPerGpuHour, remainingSeconds, secondsRunAt } from './lent.js';
 import { maxTotal, refuse, waitDeadlineMs } from './validation.js';
 import { classifyChainError } from './chain-errors.js';
 
@@ -224,12 +224,16 @@ export function makeLeaseReconciler(deps: LeaseReconcilerDeps) {
         // Its limit per GPU-hour covers the floor (comparing totals would let rounding refuse a
         // limit of exactly the floor); the settlement never charges more than was locked.
         const affordable = limitPerGpuHour(lease) >= m.market.params.floor && budget > 0n;
+        const why = r.ok ? `the price is ${r.quote.perGpuHour} per GPU-hour, above the limit` : `no GPUs for a priced lease`;
+        const cap = lendingCap(pool.spec.leases?.maxLent, m.state.allocatable);
+        if (affordable && lentGpus + lease.spec.gpus > cap) {
+          return () => wait('Waiting', 'LendingLimit', `${why}; pool ${name} lends at most ${cap} GPUs (spec.leases.maxLent) and ${lentGpus} are lent: waiting for the price to fall or for lent GPUs to come back`, 15_000);
+        }
         const reservation = affordable ? place(nodes, lease.spec.gpus) : undefined;
         if (reservation) {
           const floor = m.market.params.floor.toString();
           const entries = reservation.map((x) => ({ ...x, pricePerGpuHour: floor }));
           const placed = reservation.map((x) => `${x.node}: ${x.gpus}`).join(', ');
-          const why = r.ok ? `the price is ${r.quote.perGpuHour} per GPU-hour, above the limit` : `no GPUs for a priced lease`;
           const quote = { pricePerGpuHour: floor, total: cost.toString(), spotPrice: r.ok ? r.quote.spotBefore.toString() : floor, feeBps: m.market.params.feeBps, quotedAt: iso(nowMs) };
           const st = resume
             ? resumedStatus(lease, nowMs, entries, true, `running on lent GPUs at the floor (${floor} per GPU-hour) on ${placed}; ${why}`, quote)
