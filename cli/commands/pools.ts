@@ -25,6 +25,10 @@ export type PoolRow = {
   gpus: number | undefined;
   free: number | undefined;
   utilization: string | undefined;
+  /** GPUs lent to pre-emptible leases; undefined when the pool does not lend (spec.leases.lendIdleGpus). */
+  lent: number | undefined;
+  /** The most it lends at one time (spec.leases.maxLent), as written; undefined: no cap. */
+  maxLent: number | string | undefined;
   /** Spot price per GPU-hour now, base units (undefined before the operator priced the pool). */
   spotPrice: bigint | undefined;
   floorPrice: string;
@@ -47,6 +51,8 @@ export function poolRow(pool: GpuPool, market: PoolMarket | undefined, events: r
     gpus: st?.allocatable,
     free: st?.free,
     utilization: market?.utilization ?? st?.utilization,
+    lent: pool.spec.leases?.lendIdleGpus ? (st?.lent ?? 0) : st?.lent || undefined,
+    maxLent: pool.spec.leases?.lendIdleGpus ? pool.spec.leases.maxLent : undefined,
     spotPrice: market?.spot ?? (st?.spotPrice ? BigInt(st.spotPrice) : undefined),
     floorPrice: pool.spec.pricing.floorPrice,
     ceilingPrice: pool.spec.pricing.ceilingPrice,
@@ -70,6 +76,7 @@ export const POOL_COLUMNS: readonly Column<PoolRow>[] = [
   { header: 'price/gpu-h', cell: (r) => showAmount(r.spotPrice, r.tokenInfo) },
   { header: 'util', cell: (r) => percent(r.utilization) },
   { header: 'trend', cell: (r) => (r.trend ? renderTrend(r.trend) : '-') },
+  { header: 'lent', cell: (r) => (r.lent === undefined ? '-' : r.maxLent === undefined ? String(r.lent) : `${r.lent} (max ${r.maxLent})`), wide: true },
   { header: 'floor', cell: (r) => showAmount(r.floorPrice, r.tokenInfo), wide: true },
   { header: 'ceiling', cell: (r) => showAmount(r.ceilingPrice, r.tokenInfo), wide: true },
   { header: 'fee', cell: (r) => `${r.feeBps / 100}%`, wide: true },
