@@ -142,7 +142,6 @@ export async function startLocalMarket(opts: LocalMarketOptions): Promise<LocalM
   }
 }
 
-/** Runs the demand stream until `signal` aborts: arrivals, and some cancellations. */
 /** Every few seconds until `signal` aborts: a pod again for each of the market's leases (label pinfi.io/demo) that is not over and has none (workloads.ts). */
 export async function keepWorkloads(m: LocalMarket, signal: AbortSignal, onError: (e: unknown) => void, everyMs = 5_000): Promise<void> {
   const core = m.kubeConfig.makeApiClient(CoreV1Api);
@@ -171,6 +170,7 @@ export async function keepWorkloads(m: LocalMarket, signal: AbortSignal, onError
   }
 }
 
+/** Runs the demand stream until `signal` aborts: arrivals, and some cancellations. */
 export async function runDemand(m: LocalMarket, perMinute: number, seed: number, signal: AbortSignal, onError: (e: unknown) => void): Promise<void> {
   const pools = [
     { name: 'a100', floor: 2_000_000n, weight: 3 },
