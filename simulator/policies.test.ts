@@ -204,6 +204,15 @@ describe('amm with pre-emptible leases: a waiting buyer runs on idle GPUs at the
       expect(r.total.value).toBeCloseTo(1.5 * 3e6 + 3 * 8e6 + 3 * 1e6, 3);
     });
 
+    test('demoted, evicted and lent again, A still counts as one buyer served', () => {
+      // B holds its 8 GPUs for 2 h, so at 1 h + 100 s D (worth 3, 0.5 h) takes the 10th GPU at
+      // the quote and evicts A; A waits again and runs pre-emptibly once C leaves at 1.5 h.
+      const t = trace();
+      const longB = [t[0]!, { ...t[1]!, seconds: 7200 }, t[2]!, task({ arrival: 3700, gpus: 1, seconds: 1800, multiplier: 3 })];
+      const r = run(ammMarket(ctx, { floor: 1, params }), longB, ctx, opts);
+      expect(r.total).toMatchObject({ demoted: 1, evicted: 1, served: 4, unserved: 0 });
+    });
+
     test('without lending the same renewal cuts A (the term-pricing case above)', () => {
       const r = run(ammMarket(ctx, { floor: 1, params: { termSeconds: 3600, ...engineDefaults } }), trace(), ctx, opts);
       expect(r.total).toMatchObject({ served: 3, cut: 1, demoted: 0 });

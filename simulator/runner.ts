@@ -221,6 +221,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
         p.paid += spot.paid;
         p.fee += feeOf(spot.paid);
         pay(sale, spot.paid);
+        counted.add(task.index); // served already: a later eviction and resumption is not a new buyer
         lentNow.set(task.index, spot);
         if (!original.has(task.index)) original.set(task.index, task);
         again.set(task.index, rest);
