@@ -166,6 +166,12 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     settled.add(spot.task.index);
     departures.push(priced.until ?? end, priced);
   };
+  /** `spot` runs on lent GPUs for (the rest of) `whole`, a buyer counted as served from now on. */
+  const runsLent = (spot: Sale, whole: SimTask): void => {
+    counted.add(whole.index);
+    lentNow.set(whole.index, spot);
+    if (!original.has(whole.index)) original.set(whole.index, whole);
+  };
   const start = (sale: Sale, now: number): void => {
     for (const e of sale.evicts ?? []) evict(e, now);
     const { task } = sale;
@@ -185,11 +191,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
       p.waits.push(now - task.arrival);
     }
     pay(sale, sale.paid);
-    if (sale.preemptible) {
-      counted.add(task.index);
-      lentNow.set(task.index, sale);
-      if (!original.has(task.index)) original.set(task.index, task);
-    }
+    if (sale.preemptible) runsLent(sale, task);
     departures.push(sale.until !== undefined && market.renew ? sale.until : now + task.seconds, sale);
   };
   /** a payment for the lease `sale`, on the day the lease started */
@@ -221,9 +223,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
         p.paid += spot.paid;
         p.fee += feeOf(spot.paid);
         pay(sale, spot.paid);
-        counted.add(task.index); // served already: a later eviction and resumption is not a new buyer
-        lentNow.set(task.index, spot);
-        if (!original.has(task.index)) original.set(task.index, task);
+        runsLent(spot, task);
         again.set(task.index, rest);
         settled.delete(task.index);
         rejoin.push(task.index);
