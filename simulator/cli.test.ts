@@ -83,6 +83,7 @@ describe('pinfi simulate', () => {
       valueSigma: 0.6,
       patienceHours: 1,
       patienceSigma: 1,
+      strategicShare: 0,
       feeBps: 100,
       sampleHours: 1,
       plots: false,
@@ -101,5 +102,18 @@ describe('pinfi simulate', () => {
     expect(csv).toMatch(/25% of the GPUs \(2 GPUs, one pool\)/);
     expect(csv).not.toMatch(/OpenB/);
     await expect(createSimulateCommand(io).exitOverride().configureOutput({ writeErr: () => {} }).parseAsync(['--goals', '--goals-capacities', '0.5,2'], { from: 'user' })).rejects.toThrow(/each capacity must be a number in \(0, 1\]/);
+  });
+
+  test('--strategic-share: the goals also compare what understating buyers get with what they get declaring their value', async () => {
+    const io = memoryIo({ '/in/nodes.csv': NODES, '/in/tasks.csv': TASKS });
+    const args = ['--nodes', '/in/nodes.csv', '--tasks', '/in/tasks.csv', '--out', '/out', '--seeds', '1', '--no-plots', '--goals', '--goals-capacities', '0.25'];
+    await createSimulateCommand(io).parseAsync([...args, '--preemptible', 'checkpoint', '--strategic-share', '0.5'], { from: 'user' });
+    const [header, ...rows] = io.written.get('/out/cases.csv')!.trim().split('\n');
+    const column = header!.split(',').indexOf('understating_buyers');
+    expect(column).toBeGreaterThan(0);
+    expect(rows.length).toBe(3);
+    for (const row of rows) expect(Number(row.split(',')[column + 1])).toBeGreaterThan(0); // the scenario's name holds one comma
+    expect(io.written.get('/out/goals.md')).toMatch(/strategic buyers, where fixed\(p\) queues \(\d+ cases\)/);
+    await expect(createSimulateCommand(io).exitOverride().configureOutput({ writeErr: () => {} }).parseAsync([...args, '--strategic-share', '2'], { from: 'user' })).rejects.toThrow(/strategic share must be a number in \[0, 1\]/);
   });
 });

@@ -91,6 +91,14 @@ function positive(what: string, max = Infinity): (text: string) => number {
   };
 }
 
+function share(what: string): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${what} must be a number in [0, 1]`);
+    return n;
+  };
+}
+
 function capacities(text: string): number[] {
   const scale = positive('each capacity', 1);
   return text.split(',').map((t) => scale(t.trim()));
@@ -125,6 +133,8 @@ type Flags = {
   valueSigma: number;
   patienceHours: number;
   patienceSigma: number;
+  strategicShare: number;
+  strategicMaxHours?: number;
   feeBps: number;
   depth?: number;
   targetUtilization?: number;
@@ -172,6 +182,8 @@ export function configFrom(flags: Flags): SimulateConfig {
       valueSigma: flags.valueSigma,
       patienceMedianSeconds: flags.patienceHours * 3600,
       patienceSigma: flags.patienceSigma,
+      ...(flags.strategicShare > 0 ? { strategicShare: flags.strategicShare } : {}),
+      ...(flags.strategicMaxHours !== undefined ? { strategicMaxSeconds: Math.round(flags.strategicMaxHours * 3600) } : {}),
     },
     feeBps: flags.feeBps,
     amm,
@@ -275,6 +287,8 @@ export function createSimulateCommand(io: SimulateIo = nodeIo): Command {
     .option('--value-sigma <x>', 'spread of willingness to pay (log-normal sigma)', positive('value sigma'), DEFAULT_DEMAND.valueSigma)
     .option('--patience-hours <h>', 'median patience of a buyer, hours', positive('patience'), DEFAULT_DEMAND.patienceMedianSeconds / 3600)
     .option('--patience-sigma <x>', 'spread of patience (log-normal sigma)', positive('patience sigma'), DEFAULT_DEMAND.patienceSigma)
+    .option('--strategic-share <x>', 'share of buyers who, where idle GPUs are lent (--preemptible), declare the floor as their limit to run lent (0..1)', share('strategic share'), 0)
+    .option('--strategic-max-hours <h>', 'with --strategic-share: only buyers whose job is at most this long understate (default: any length)', positive('strategic max hours'))
     .option('--fee-bps <n>', 'protocol fee, basis points, under every policy', (t) => Number(t), 100)
     .option('--depth <share>', "AMM depth as a share of the pool (engine default 0.1)", positive('depth'))
     .option('--target-utilization <u>', 'AMM target utilisation (engine default 0.9; 0.7 with --preemptible)', positive('target utilisation', 0.999999))

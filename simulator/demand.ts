@@ -2,6 +2,9 @@
 //   value per GPU-hour on pool p = multiplier · reference(p),  multiplier ~ valueMedian · e^(σ N(0,1))
 //   patience ~ patienceMedian · e^(σ N(0,1)) seconds
 // A served task runs its trace duration. Providers' cost per GPU-hour is costRatio · reference.
+// Strategic buyers (a share, default none; optionally only those whose job is short): where idle
+// GPUs are lent pre-emptibly at the floor, they declare the floor as their limit (maxPrice)
+// instead of their value, to run lent rather than pay a quote above the floor.
 // Prices are in tokens; money in the markets is in base units (TOKEN per token).
 import { acceptablePools, type PoolSpec } from './pools.js';
 import { stream } from './random.js';
@@ -21,6 +24,13 @@ export type DemandModel = {
   readonly patienceSigma: number;
   /** providers' cost per GPU-hour, as a fraction of the reference */
   readonly costRatio: number;
+  /**
+   * share of buyers (0..1) who, in a pool that lends idle GPUs at the floor, declare the floor as
+   * their limit to run pre-emptibly rather than pay a quote (default 0: every buyer declares its value)
+   */
+  readonly strategicShare?: number;
+  /** strategic buyers understate only if their job is at most this long, seconds (default: any length) */
+  readonly strategicMaxSeconds?: number;
 };
 
 export const DEFAULT_DEMAND: DemandModel = {
@@ -41,6 +51,8 @@ export type SimTask = TraceTask & {
   /** seconds it waits for a price or capacity before leaving */
   readonly patience: number;
   readonly pools: readonly number[];
+  /** a strategic buyer: declares the floor as its limit where idle GPUs are lent (DemandModel.strategicShare) */
+  readonly understates?: true;
 };
 
 /** Reference price of a pool, tokens per GPU-hour: the GPU-weighted mean over its nodes. */
@@ -50,15 +62,23 @@ export function poolReference(pool: PoolSpec, demand: DemandModel): number {
   return pool.gpus > 0 ? sum / pool.gpus : demand.defaultReference;
 }
 
-/** The buyers of a seed: value multipliers and patience from two independent streams. */
+/**
+ * The buyers of a seed: value multipliers, patience and (with a strategic share) who understates,
+ * each from its own stream, so a share of 0 draws the same buyers as before it existed.
+ */
 export function drawTasks(tasks: readonly TraceTask[], pools: readonly PoolSpec[], demand: DemandModel, seed: number): SimTask[] {
   const values = stream(seed, 'value');
   const patience = stream(seed, 'patience');
+  const share = demand.strategicShare ?? 0;
+  if (!(share >= 0 && share <= 1)) throw new RangeError(`strategic share must be within [0, 1] (got ${share})`);
+  const strategy = stream(seed, 'strategy');
+  const longest = demand.strategicMaxSeconds ?? Infinity;
   return tasks.map((t, index) => ({
     ...t,
     index,
     multiplier: values.logNormal(demand.valueMedian, demand.valueSigma),
     patience: patience.logNormal(demand.patienceMedianSeconds, demand.patienceSigma),
     pools: acceptablePools(t, pools),
+    ...(share > 0 && strategy.next() < share && t.seconds <= longest ? { understates: true as const } : {}),
   }));
 }

@@ -41,6 +41,11 @@ export type Comparison = {
   /** at least 5% of fixed(p)'s buyers waited for GPUs */
   readonly heavy: boolean;
   /**
+   * with strategic buyers (DemandModel.strategicShare): how many understate, what they get under
+   * AMM(p) (value − paid, base units), and what the same buyers get there declaring their value
+   */
+  readonly understating?: { readonly buyers: number; readonly surplus: number; readonly truthfulSurplus: number };
+  /**
    * where heavy: revenue of the hindsight yardstick (fixed(p), then weekly prices chosen in
    * hindsight from the busy weeks on, hindsight.ts) / fixed(p)
    */
@@ -108,14 +113,22 @@ export function experiment(nodes: readonly NodeSpec[], tasks: readonly TraceTask
     const ctx = marketContext(pools, demand, options.feeBps ?? 100);
     for (const seed of seeds) {
       const simTasks = drawTasks(tasks, pools, demand, seed);
-      const amm = (floor: number): RunResult =>
-        run(ammMarket(ctx, options.amm ? { floor, params: options.amm } : { floor }), simTasks, ctx, runOptions);
+      const amm = (floor: number, buyers = simTasks, opts = runOptions): RunResult =>
+        run(ammMarket(ctx, options.amm ? { floor, params: options.amm } : { floor }), buyers, ctx, opts);
+      // strategic buyers: the same AMM run again with every buyer declaring its value, to see
+      // whether understating paid off for those who did
+      const understating = new Set(simTasks.flatMap((t) => (t.understates ? [t.index] : [])));
+      const truthful = understating.size > 0 ? simTasks.map(({ understates: _, ...t }) => t) : simTasks;
+      const surplusOf = (r: RunResult): number => (r.total.tracked ? r.total.tracked.value - r.total.tracked.paid : 0);
       const levels = COMPARED_LEVELS.map((l) => Math.round(l * 100));
       const sweep = sweepFixed(ctx, simTasks, runOptions, [...levels, Math.round(demand.costRatio * 100)]);
       const ammAtCost = amm(demand.costRatio);
       const comparisons = COMPARED_LEVELS.map((level): Comparison => {
         const fixed = sweep.points.find((p) => Math.round(p.level * 100) === Math.round(level * 100))!;
-        const a = amm(level);
+        const tracking = { ...runOptions, track: understating };
+        const a = understating.size > 0 ? amm(level, simTasks, tracking) : amm(level);
+        const strategic =
+          understating.size > 0 ? { understating: { buyers: understating.size, surplus: surplusOf(a), truthfulSurplus: surplusOf(amm(level, truthful, tracking)) } } : {};
         const heavy = fixed.result.total.waited >= 0.05 * fixed.result.total.served;
         const base = {
           level,
@@ -126,6 +139,7 @@ export function experiment(nodes: readonly NodeSpec[], tasks: readonly TraceTask
           welfareRatio: welfare(a) / fixed.welfare,
           queued: fixed.result.total.waited > 0,
           heavy,
+          ...strategic,
         };
         if (!base.queued || options.hindsight === false) return base;
         const weekly = hindsightSchedule(ctx, simTasks, runOptions, { floor: level, fromDay: busyFrom });
@@ -186,6 +200,19 @@ export function checkGoals(cases: readonly CaseResult[]): GoalCheck[] {
     xs.length ? `${median(xs).toFixed(3)} (${Math.min(...xs).toFixed(3)}; ${xs.filter((x) => x >= 1.1).length} of ${xs.length})` : 'not computed';
   const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
   const day = cases[0]?.busyFromDay ?? 0;
+  const understating = comps.flatMap((c) => (c.understating && c.queued ? [c.understating] : []));
+  const ratios = understating.map((u) => u.surplus / Math.max(1, u.truthfulSurplus));
+  const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+  const strategic: GoalCheck[] = understating.length
+    ? [
+        {
+          goal: `  strategic buyers, where fixed(p) queues (${understating.length} cases): surplus of those who declare the floor / their surplus declaring their value under the same AMM(p), all cases together (median; min; cases > 1)`,
+          target: '(understating pays if > 1)',
+          measured: `${(sum(understating.map((u) => u.surplus)) / Math.max(1, sum(understating.map((u) => u.truthfulSurplus)))).toFixed(3)} (${median(ratios).toFixed(3)}; ${Math.min(...ratios).toFixed(3)}; ${ratios.filter((x) => x > 1).length} of ${ratios.length})`,
+          met: sum(understating.map((u) => u.surplus)) <= sum(understating.map((u) => u.truthfulSurplus)),
+        },
+      ]
+    : [];
   return [
     { goal: 'efficiency (AMM floor = cost), median', target: '>= 98%', measured: pct(median(eff)), met: median(eff) >= 0.98 },
     { goal: 'efficiency, every seed and case', target: '>= 95%', measured: `min ${pct(Math.min(...eff))}`, met: Math.min(...eff) >= 0.95 },
@@ -227,5 +254,6 @@ export function checkGoals(cases: readonly CaseResult[]): GoalCheck[] {
       measured: summary(yardstick),
       met: yardstick.length > 0 && median(yardstick) >= 1.1,
     },
+    ...strategic,
   ];
 }

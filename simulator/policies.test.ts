@@ -183,6 +183,45 @@ describe('amm with pre-emptible leases: a waiting buyer runs on idle GPUs at the
     });
   });
 
+  describe('a strategic buyer declares the floor as its limit: it runs lent, and a priced buyer evicts it', () => {
+    // A: 9 GPUs for 2 h at the floor, 18 tokens. B: 1 GPU for 2 h, worth 3, patience 1 h. Declaring
+    // its value, B pays the 10th GPU's quote, 2 × 2 h = 4 tokens, and C (1 GPU for 0.5 h at 0.5 h,
+    // worth 3) finds the pool full, waits its hour and leaves. Declaring the floor, B runs lent at
+    // 1 token per hour: the case above. C evicts it at 0.5 h and pays 1 token; B is refunded 1.5,
+    // runs lent again when C leaves at 1 h and pays 1.5 for its last 1.5 h.
+    const trace = (understates: boolean) => [
+      task({ gpus: 9, seconds: 7200, multiplier: 2 }),
+      task({ gpus: 1, seconds: 7200, multiplier: 3, patience: 3600, ...(understates ? { understates: true as const } : {}) }),
+      task({ arrival: 1800, gpus: 1, seconds: 1800, multiplier: 3 }),
+    ];
+    const tracking = (tasks: ReturnType<typeof trace>) => ({ ...opts, track: new Set([tasks[1]!.index]) });
+
+    test('declaring its value, B pays the quote and C is turned away', () => {
+      const tasks = trace(false);
+      const r = run(amm('checkpoint'), tasks, ctx, tracking(tasks));
+      expect(r.total).toMatchObject({ served: 2, unserved: 1, evicted: 0 });
+      expect(r.total.paid).toBe(22_000_000n);
+      expect(r.total.tracked?.value).toBeCloseTo(6_000_000, 3);
+      expect(r.total.tracked?.paid).toBe(4_000_000);
+    });
+
+    test('declaring the floor, B pays 2 for its 2 hours, is evicted once, and C is served', () => {
+      const tasks = trace(true);
+      const r = run(amm('checkpoint'), tasks, ctx, tracking(tasks));
+      expect(r.total).toMatchObject({ served: 3, unserved: 0, evicted: 1 });
+      expect(r.total.paid).toBe(21_000_000n); // A 18, B 0.5 + 1.5, C 1
+      expect(r.total.tracked?.value).toBeCloseTo(6_000_000, 3);
+      expect(r.total.tracked?.paid).toBe(2_000_000);
+    });
+
+    test('where no GPUs are lent, understating is ignored: B pays the quote', () => {
+      const r = run(amm(), trace(true), ctx, opts);
+      expect(r.total).toMatchObject({ served: 2, unserved: 1 });
+      expect(r.total.paid).toBe(22_000_000n);
+      expect(r.total.tracked).toBeUndefined();
+    });
+  });
+
   describe('with term pricing, a declined renewal runs on pre-emptibly instead of being cut', () => {
     // The term-pricing trace above, A worth 1.5: A 1 GPU for 3 h (1-hour terms), B 8 GPUs for 1 h
     // from 1 s, C the 10th GPU for 1 h from 0.5 h at 2 tokens. At 1 h A declines the renewal at

@@ -272,7 +272,7 @@ export function casesMarkdown(cases: readonly CaseResult[]): string {
 /** One row per scenario, seed and compared price. */
 export function casesCsv(cases: readonly CaseResult[]): string {
   const rows: (string | number)[][] = [
-    ['scenario', 'seed', 'efficiency', 'best_welfare_price', 'best_revenue_price', 'level', 'fixed_paid', 'amm_paid', 'revenue_ratio', 'fixed_welfare', 'amm_welfare', 'welfare_ratio', 'fixed_waited', 'fixed_served', 'hindsight_one_ratio', 'hindsight_one_level', 'hindsight_weekly_ratio', 'hindsight_weekly_levels', 'hindsight_best_ratio'],
+    ['scenario', 'seed', 'efficiency', 'best_welfare_price', 'best_revenue_price', 'level', 'fixed_paid', 'amm_paid', 'revenue_ratio', 'fixed_welfare', 'amm_welfare', 'welfare_ratio', 'fixed_waited', 'fixed_served', 'hindsight_one_ratio', 'hindsight_one_level', 'hindsight_weekly_ratio', 'hindsight_weekly_levels', 'hindsight_best_ratio', 'understating_buyers', 'understating_surplus', 'understating_truthful_surplus'],
   ];
   for (const c of cases) {
     for (const x of c.comparisons) {
@@ -296,6 +296,9 @@ export function casesCsv(cases: readonly CaseResult[]): string {
         x.hindsightRatio ?? '',
         x.hindsightLevels?.join(' ') ?? '',
         x.hindsightBestRatio ?? '',
+        x.understating?.buyers ?? '',
+        x.understating ? tokens(x.understating.surplus) : '',
+        x.understating ? tokens(x.understating.truthfulSurplus) : '',
       ]);
     }
   }

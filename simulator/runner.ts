@@ -19,6 +19,8 @@ export type RunOptions = {
   readonly tickSeconds: number;
   /** end of the utilisation window, seconds (default: the last arrival) */
   readonly horizon?: number;
+  /** task indices whose buyers' value and payments are also summed apart (`total.tracked`) */
+  readonly track?: ReadonlySet<number>;
 };
 
 export type Totals = {
@@ -68,6 +70,8 @@ export type RunResult = {
     readonly gpuHoursEvicted: number;
     /** what buyers paid for leases that started on each day of the trace, base units */
     readonly paidByDay: readonly number[];
+    /** with `options.track`: the value those buyers got and what they paid, base units */
+    readonly tracked?: { readonly value: number; readonly paid: number };
     /** waits of served tasks, seconds */
     readonly waitP50: number;
     readonly waitP95: number;
@@ -113,6 +117,12 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
   let rejoin: number[] = [];
   let evicted = 0;
   let gpuHoursEvicted = 0;
+  const track = options.track;
+  const tracked = { value: 0, paid: 0 };
+  /** `value` more (or less) for the buyer of `task`, where it is tracked */
+  const worth = (task: SimTask, value: number): void => {
+    if (track?.has(task.index)) tracked.value += value;
+  };
 
   const advance = (p: (typeof pools)[number], now: number): void => {
     const t = Math.min(now, horizon);
@@ -136,6 +146,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     const perHour = task.multiplier * ctx.reference[sale.pool]!;
     p.gpuHours -= lost;
     p.value -= perHour * (market.preemption === 'restart' ? lost + ran : lost);
+    worth(task, -perHour * (market.preemption === 'restart' ? lost + ran : lost));
     p.cost -= ctx.demand.costRatio * ctx.reference[sale.pool]! * lost;
     const refund = partOf(sale.paid, end - now, task.seconds);
     p.paid -= refund;
@@ -184,7 +195,8 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     p.gpuHours += gpuHours;
     p.paid += sale.paid;
     p.fee += feeOf(sale.paid);
-    p.value += (task.multiplier * ctx.reference[sale.pool]! * gpuHours);
+    p.value += task.multiplier * ctx.reference[sale.pool]! * gpuHours;
+    worth(task, task.multiplier * ctx.reference[sale.pool]! * gpuHours);
     p.cost += ctx.demand.costRatio * ctx.reference[sale.pool]! * gpuHours;
     if (first) {
       waits.push(now - task.arrival);
@@ -199,6 +211,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     const day = Math.floor(sale.start / 86400);
     while (paidByDay.length <= day) paidByDay.push(0);
     paidByDay[day]! += Number(paid);
+    if (track?.has(sale.task.index)) tracked.paid += Number(paid);
   };
   /** the lease's term ends at `now`: renew it, or cut the job (true: its GPUs are free) */
   const renew = (sale: Sale, now: number): boolean => {
@@ -237,6 +250,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     const lost = (task.units / UNITS_PER_GPU) * ((end - now) / 3600);
     p.gpuHours -= lost;
     p.value -= task.multiplier * ctx.reference[sale.pool]! * lost;
+    worth(task, -task.multiplier * ctx.reference[sale.pool]! * lost);
     p.cost -= ctx.demand.costRatio * ctx.reference[sale.pool]! * lost;
     cut++;
     gpuHoursCut += lost;
@@ -368,6 +382,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
       evicted,
       gpuHoursEvicted,
       paidByDay,
+      ...(track ? { tracked } : {}),
       waitP50: percentile(waits, 0.5),
       waitP95: percentile(waits, 0.95),
       utilisation: horizon > 0 && units > 0 ? total.area / (horizon * units) : 0,

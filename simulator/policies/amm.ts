@@ -20,6 +20,10 @@
 // Both together: a declined renewal is not cut. The lease runs on pre-emptibly at the floor on its
 // own GPUs (idle once released) for the rest of its duration, and its order waits again to be
 // priced (the runner's `demoted`). docs/simulation.md, fifth round, measures it.
+//
+// Strategic buyers (`SimTask.understates`, with pre-emptible leases only): the limit they declare
+// is the floor, not their value. They take a priced lease only at the floor, otherwise run lent,
+// and are evicted first. Their value still counts in full for welfare.
 import {
   DEFAULTS,
   PREEMPTIBLE_DEFAULTS,
@@ -99,11 +103,19 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
     (task.multiplier * ctx.reference[i]! * task.units * seconds) / (UNITS_PER_GPU * 3600);
   const renewAt = options.params?.renewAt ?? 'quote';
   const preemption = options.params?.preemptible;
-  const floors = params.map((p) => Number(p.floor) * UNITS_PER_GPU);
+  const floorPerUnitHour = params.map((p) => Number(p.floor));
+  const floors = floorPerUnitHour.map((f) => f * UNITS_PER_GPU);
   /** per pool: the pre-emptible leases running on its idle GPUs, in the order they started */
   const lent: Sale[][] = ctx.pools.map(() => []);
+  /** a buyer's limit per GPU-hour on pool `i`: its value, or the floor if it understates where GPUs are lent */
+  const limitOf = (task: SimTask, i: number): number => (preemption && task.understates ? floors[i]! : task.multiplier * ctx.reference[i]!);
+  /** the most the buyer pays for `seconds` of the task: their value, or no more than the floor if it understates */
+  const declaredValue = (task: SimTask, i: number, seconds: number): number => {
+    const value = termValue(task, i, seconds);
+    return preemption && task.understates ? Math.min(value, Math.ceil((floorPerUnitHour[i]! * task.units * seconds) / 3600)) : value;
+  };
   const lentView = (i: number): Lent[] =>
-    lent[i]!.map((sale) => ({ gpus: sale.task.units, limit: BigInt(Math.floor(sale.task.multiplier * ctx.reference[i]!)), start: sale.start }));
+    lent[i]!.map((sale) => ({ gpus: sale.task.units, limit: BigInt(Math.floor(limitOf(sale.task, i))), start: sale.start }));
   /** the pre-emptible leases of pool `i` that no longer fit beside the priced ones: removed and returned */
   const evictFor = (i: number): Sale[] => {
     if (lent[i]!.length === 0) return [];
@@ -113,7 +125,6 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
     lent[i] = lent[i]!.filter((_, j) => !out.includes(j));
     return gone;
   };
-  const floorPerUnitHour = params.map((p) => Number(p.floor));
   const order: number[] = [];
   const share = (i: number): number => states[i]!.free / Math.max(1, states[i]!.allocatable);
   /** `pools` by free share, most first (stable), as kube-scheduler's LeastAllocated: a reused array */
@@ -145,7 +156,7 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
         const q = quote(at(i, now), params[i]!, task.units, seconds);
         if (!q.ok) continue;
         const surplus = value - Number(q.quote.total);
-        if (surplus >= 0 && surplus > bestSurplus) {
+        if (declaredValue(task, i, seconds) >= Number(q.quote.total) && surplus > bestSurplus) {
           best = i;
           bestSurplus = surplus;
           bestPaid = q.quote.total;
@@ -176,7 +187,7 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
       const freed = release(at(i, now), params[i]!, sale.task.units);
       const r = take(freed, params[i]!, sale.task.units, seconds);
       const paid = r.ok && renewAt === 'level' ? minBig(r.quote.total, costAtLevel(freed, params[i]!, sale.task.units, seconds)) : r.ok ? r.quote.total : 0n;
-      if (!r.ok || termValue(sale.task, i, seconds) - Number(paid) < 0) {
+      if (!r.ok || declaredValue(sale.task, i, seconds) < Number(paid)) {
         states[i] = freed;
         return undefined;
       }
