@@ -1,4 +1,5 @@
 import { configFrom, createSimulateCommand, parseSeeds, runSimulate, type SimulateIo } from './cli.js';
+import { parseCsv } from './csv.js';
 
 function memoryIo(files: Record<string, string>): SimulateIo & { written: Map<string, string>; printed: string[] } {
   const written = new Map<string, string>();
@@ -108,11 +109,11 @@ describe('pinfi simulate', () => {
     const io = memoryIo({ '/in/nodes.csv': NODES, '/in/tasks.csv': TASKS });
     const args = ['--nodes', '/in/nodes.csv', '--tasks', '/in/tasks.csv', '--out', '/out', '--seeds', '1', '--no-plots', '--goals', '--goals-capacities', '0.25'];
     await createSimulateCommand(io).parseAsync([...args, '--preemptible', 'checkpoint', '--strategic-share', '0.5'], { from: 'user' });
-    const [header, ...rows] = io.written.get('/out/cases.csv')!.trim().split('\n');
-    const column = header!.split(',').indexOf('understating_buyers');
+    const table = parseCsv(io.written.get('/out/cases.csv')!);
+    const column = table.header.indexOf('understating_buyers');
     expect(column).toBeGreaterThan(0);
-    expect(rows.length).toBe(3);
-    for (const row of rows) expect(Number(row.split(',')[column + 1])).toBeGreaterThan(0); // the scenario's name holds one comma
+    expect(table.rows.length).toBe(3);
+    for (const row of table.rows) expect(Number(row[column])).toBeGreaterThan(0);
     expect(io.written.get('/out/goals.md')).toMatch(/strategic buyers, where fixed\(p\) queues \(\d+ cases\)/);
     await expect(createSimulateCommand(io).exitOverride().configureOutput({ writeErr: () => {} }).parseAsync([...args, '--strategic-share', '2'], { from: 'user' })).rejects.toThrow(/strategic share must be a number in \[0, 1\]/);
   });

@@ -119,8 +119,9 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
   let gpuHoursEvicted = 0;
   const track = options.track;
   const tracked = { value: 0, paid: 0 };
-  /** `value` more (or less) for the buyer of `task`, where it is tracked */
-  const worth = (task: SimTask, value: number): void => {
+  /** `value` more (or less) for the buyer of `task` on pool `p`, and apart if it is tracked */
+  const addValue = (p: (typeof pools)[number], task: SimTask, value: number): void => {
+    p.value += value;
     if (track?.has(task.index)) tracked.value += value;
   };
 
@@ -145,8 +146,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     const ran = (task.units / UNITS_PER_GPU) * ((now - sale.start) / 3600);
     const perHour = task.multiplier * ctx.reference[sale.pool]!;
     p.gpuHours -= lost;
-    p.value -= perHour * (market.preemption === 'restart' ? lost + ran : lost);
-    worth(task, -perHour * (market.preemption === 'restart' ? lost + ran : lost));
+    addValue(p, task, -perHour * (market.preemption === 'restart' ? lost + ran : lost));
     p.cost -= ctx.demand.costRatio * ctx.reference[sale.pool]! * lost;
     const refund = partOf(sale.paid, end - now, task.seconds);
     p.paid -= refund;
@@ -195,8 +195,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     p.gpuHours += gpuHours;
     p.paid += sale.paid;
     p.fee += feeOf(sale.paid);
-    p.value += task.multiplier * ctx.reference[sale.pool]! * gpuHours;
-    worth(task, task.multiplier * ctx.reference[sale.pool]! * gpuHours);
+    addValue(p, task, task.multiplier * ctx.reference[sale.pool]! * gpuHours);
     p.cost += ctx.demand.costRatio * ctx.reference[sale.pool]! * gpuHours;
     if (first) {
       waits.push(now - task.arrival);
@@ -249,8 +248,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     p.used -= task.units;
     const lost = (task.units / UNITS_PER_GPU) * ((end - now) / 3600);
     p.gpuHours -= lost;
-    p.value -= task.multiplier * ctx.reference[sale.pool]! * lost;
-    worth(task, -task.multiplier * ctx.reference[sale.pool]! * lost);
+    addValue(p, task, -task.multiplier * ctx.reference[sale.pool]! * lost);
     p.cost -= ctx.demand.costRatio * ctx.reference[sale.pool]! * lost;
     cut++;
     gpuHoursCut += lost;

@@ -109,7 +109,7 @@ export function ammMarket(ctx: MarketContext, options: AmmOptions): Market {
   const lent: Sale[][] = ctx.pools.map(() => []);
   /** a buyer's limit per GPU-hour on pool `i`: its value, or the floor if it understates where GPUs are lent */
   const limitOf = (task: SimTask, i: number): number => (preemption && task.understates ? floors[i]! : task.multiplier * ctx.reference[i]!);
-  /** the most the buyer pays for `seconds` of the task: their value, or no more than the floor if it understates */
+  /** the most the buyer pays for `seconds` of the task: its value, or no more than the floor if it understates */
   const declaredValue = (task: SimTask, i: number, seconds: number): number => {
     const value = termValue(task, i, seconds);
     return preemption && task.understates ? Math.min(value, Math.ceil((floorPerUnitHour[i]! * task.units * seconds) / 3600)) : value;
