@@ -115,6 +115,9 @@ describe('pinfi simulate', () => {
     expect(table.rows.length).toBe(3);
     for (const row of table.rows) expect(Number(row[column])).toBeGreaterThan(0);
     expect(io.written.get('/out/goals.md')).toMatch(/strategic buyers, where fixed\(p\) queues \(\d+ cases\)/);
-    await expect(createSimulateCommand(io).exitOverride().configureOutput({ writeErr: () => {} }).parseAsync([...args, '--strategic-share', '2'], { from: 'user' })).rejects.toThrow(/strategic share must be a number in \[0, 1\]/);
+    const refused = (extra: string[]) => createSimulateCommand(io).exitOverride().configureOutput({ writeErr: () => {} }).parseAsync([...args, ...extra], { from: 'user' });
+    await expect(refused(['--preemptible', 'checkpoint', '--strategic-share', '2'])).rejects.toThrow(/strategic share must be a number in \[0, 1\]/);
+    await expect(refused(['--strategic-share', '0.5'])).rejects.toThrow(/--strategic-share needs --preemptible/);
+    await expect(refused(['--preemptible', 'checkpoint', '--strategic-max-hours', '1'])).rejects.toThrow(/--strategic-max-hours needs --strategic-share/);
   });
 });

@@ -151,6 +151,12 @@ type Flags = {
 
 /** Flags to a typed, frozen configuration. */
 export function configFrom(flags: Flags): SimulateConfig {
+  if (flags.strategicShare > 0 && !flags.preemptible) {
+    throw new Error('--strategic-share needs --preemptible: buyers understate their limit only where idle GPUs are lent');
+  }
+  if (flags.strategicMaxHours !== undefined && !(flags.strategicShare > 0)) {
+    throw new Error('--strategic-max-hours needs --strategic-share: it says which of the strategic buyers understate');
+  }
   const amm: AmmParams = {
     ...(flags.depth !== undefined ? { depthPpm: Math.round(flags.depth * 1e6) } : {}),
     ...(flags.targetUtilization !== undefined ? { targetUtilizationPpm: Math.round(flags.targetUtilization * 1e6) } : {}),
