@@ -149,9 +149,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     addValue(p, task, -perHour * (market.preemption === 'restart' ? lost + ran : lost));
     p.cost -= ctx.demand.costRatio * ctx.reference[sale.pool]! * lost;
     const refund = partOf(sale.paid, end - now, task.seconds);
-    p.paid -= refund;
-    p.fee -= feeOf(refund);
-    pay(sale, -refund);
+    charge(sale, -refund);
     ended.add(sale);
     lentNow.delete(task.index);
     evicted++;
@@ -166,12 +164,10 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
   /** the pre-emptible lease `spot` becomes the priced lease `priced` (for the rest of its duration) at `now` */
   const convert = (spot: Sale, priced: Sale, now: number): void => {
     for (const e of priced.evicts ?? []) evict(e, now);
-    const p = pools[spot.pool]!;
     const end = spot.start + spot.task.seconds;
     const refund = partOf(spot.paid, end - now, spot.task.seconds);
-    p.paid += priced.paid - refund;
-    p.fee += feeOf(priced.paid) - feeOf(refund);
-    pay(spot, priced.paid - refund);
+    charge(spot, priced.paid);
+    charge(spot, -refund);
     ended.add(spot);
     lentNow.delete(spot.task.index);
     settled.add(spot.task.index);
@@ -193,20 +189,21 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     const first = !counted.has(task.index);
     if (first) p.served++;
     p.gpuHours += gpuHours;
-    p.paid += sale.paid;
-    p.fee += feeOf(sale.paid);
     addValue(p, task, task.multiplier * ctx.reference[sale.pool]! * gpuHours);
     p.cost += ctx.demand.costRatio * ctx.reference[sale.pool]! * gpuHours;
     if (first) {
       waits.push(now - task.arrival);
       p.waits.push(now - task.arrival);
     }
-    pay(sale, sale.paid);
+    charge(sale, sale.paid);
     if (sale.preemptible) runsLent(sale, task);
     departures.push(sale.until !== undefined && market.renew ? sale.until : now + task.seconds, sale);
   };
-  /** a payment for the lease `sale`, on the day the lease started */
-  const pay = (sale: Sale, paid: bigint): void => {
+  /** a payment (a refund if negative) for the lease `sale`: its pool's revenue and fee, on the day the lease started */
+  const charge = (sale: Sale, paid: bigint): void => {
+    const p = pools[sale.pool]!;
+    p.paid += paid;
+    p.fee += feeOf(paid);
     const day = Math.floor(sale.start / 86400);
     while (paidByDay.length <= day) paidByDay.push(0);
     paidByDay[day]! += Number(paid);
@@ -219,9 +216,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
     const end = sale.start + task.seconds;
     const next = market.renew!(sale, now);
     if (next) {
-      p.paid += next.paid;
-      p.fee += (next.paid * feeBps) / 10_000n;
-      pay(sale, next.paid);
+      charge(sale, next.paid);
       departures.push(next.until ?? end, next);
       return false;
     }
@@ -232,9 +227,7 @@ export function run(market: Market, tasks: readonly SimTask[], ctx: MarketContex
       const rest: SimTask = { ...task, seconds: left, arrival: now, pools: [sale.pool] };
       const spot = market.lend(rest, now);
       if (spot) {
-        p.paid += spot.paid;
-        p.fee += feeOf(spot.paid);
-        pay(sale, spot.paid);
+        charge(sale, spot.paid);
         runsLent(spot, task);
         again.set(task.index, rest);
         settled.delete(task.index);
